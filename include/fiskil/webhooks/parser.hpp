@@ -1,0 +1,378 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <simdjson.h>
+
+#include "detail/json_scan.hpp"
+#include "error.hpp"
+#include "events.hpp"
+#include "result.hpp"
+#include "time.hpp"
+#include "verify.hpp"
+
+namespace fiskil::webhooks {
+
+// parser_options bounds what a parser accepts and how much it reserves.
+struct parser_options {
+  // Bodies longer than this are refused with errc::body_too_large before any
+  // work is done on them (also before verification in verify_and_parse).
+  std::size_t max_body_size = std::size_t{1} << 20;
+  // The first parse reserves room for bodies of at least this size; a
+  // larger body grows the reservation (doubling, up to max_body_size). Real
+  // deliveries are well under a kilobyte, 8 KB with 200 account ids.
+  std::size_t initial_capacity = std::size_t{64} << 10;
+  // Deepest nesting of arrays and objects accepted anywhere in the body.
+  std::size_t max_depth = 1024;
+};
+
+// parser turns the raw body of a delivery into a fw::event.
+//
+// Use one parser per thread and reuse it: it owns simdjson's DOM parser and a
+// padded copy of the body, reserved on first use (or by reserve()), so that
+// after warm-up parsing does not touch the heap. A parser is about 200 bytes
+// plus about 14 bytes per byte of reserved capacity (simdjson's tape and
+// string buffer): some 900 KiB at the default 64 KiB.
+//
+// The parser validates the whole body as JSON (simdjson DOM), so invalid JSON
+// anywhere, and trailing content after the document, are refused; then it
+// reads the envelope strictly: each field it reads must have the right type
+// and appear once; fields it does not know are ignored at every level.
+//
+// Lifetime: every view in a returned event (message_id, the ids, id_list,
+// data_json) points into the parser, not into the body, and stays valid until
+// the parser's next parse, a move from it, or its destruction. Parsing on a
+// temporary parser would dangle at once, so it does not compile.
+class parser {
+ public:
+  explicit parser(parser_options options = {}) noexcept : options_(options) {}
+
+  parser(const parser&) = delete;
+  parser& operator=(const parser&) = delete;
+  parser(parser&&) noexcept = default;
+  parser& operator=(parser&&) noexcept = default;
+  ~parser() = default;
+
+  // parse parses body without verifying it. Use it only on bytes you have
+  // authenticated yourself; otherwise call verify_and_parse.
+  // Errors: body_too_large, out_of_memory, json_* for invalid JSON,
+  // envelope_not_object, and one errc per field problem (missing, wrong
+  // type, duplicate, bad timestamp).
+  [[nodiscard]] result<event> parse(std::string_view body) & noexcept;
+  result<event> parse(std::string_view body) && noexcept = delete;
+
+  // verify_and_parse verifies body against signature_header (the
+  // X-Fiskil-Signature value) under key, and only if it is authentic parses
+  // it: unauthenticated bytes never reach the JSON parser. Errors are those of
+  // fw::verify, then those of parse.
+  [[nodiscard]] result<event> verify_and_parse(const signing_key& key, std::string_view body,
+                                               std::string_view signature_header) & noexcept {
+    if (body.size() > options_.max_body_size) return errc::body_too_large;
+    if (const std::error_code ec = verify(key, body, signature_header)) return ec;
+    matched_key_index_ = 0;
+    return parse(body);
+  }
+  result<event> verify_and_parse(const signing_key& key, std::string_view body,
+                                 std::string_view signature_header) && noexcept = delete;
+
+  // verify_and_parse(ring, ...) accepts a body signed by any key of ring;
+  // matched_key_index() then says which.
+  template <std::size_t Capacity>
+  [[nodiscard]] result<event> verify_and_parse(const basic_keyring<Capacity>& ring,
+                                               std::string_view body,
+                                               std::string_view signature_header) & noexcept {
+    if (body.size() > options_.max_body_size) return errc::body_too_large;
+    const result<std::size_t> index = matching_key_index(ring, body, signature_header);
+    if (!index) return index.error();
+    matched_key_index_ = *index;
+    return parse(body);
+  }
+  template <std::size_t Capacity>
+  result<event> verify_and_parse(const basic_keyring<Capacity>& ring, std::string_view body,
+                                 std::string_view signature_header) && noexcept = delete;
+
+  // matched_key_index is the index in ring.keys() of the key that
+  // authenticated the last successful verify_and_parse (0 for a single key).
+  [[nodiscard]] std::size_t matched_key_index() const noexcept { return matched_key_index_; }
+
+  // reserve makes room for bodies up to body_size bytes now, so that the
+  // first delivery does not pay for it. Errors: body_too_large beyond
+  // options().max_body_size, out_of_memory.
+  [[nodiscard]] std::error_code reserve(std::size_t body_size) noexcept;
+
+  // capacity is the largest body that parses without growing storage.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] const parser_options& options() const noexcept { return options_; }
+
+ private:
+  struct fields;
+  [[nodiscard]] static std::error_code read_envelope(simdjson::dom::element root, fields& out) noexcept;
+  [[nodiscard]] static std::error_code read_data(simdjson::dom::object data, fields& out) noexcept;
+  [[nodiscard]] std::error_code json_error(simdjson::error_code error, std::size_t size) noexcept;
+
+  parser_options options_;
+  simdjson::dom::parser json_{};
+  std::unique_ptr<char[]> buffer_{};
+  std::size_t capacity_ = 0;
+  std::size_t matched_key_index_ = 0;
+};
+
+namespace detail {
+
+// The fields the parser reads, with their wire spellings. Lookup compares
+// lengths before bytes, which makes it a length switch in effect.
+enum class field : std::uint8_t {
+  none, publish_time, message_id, data,
+  event, end_user_id, client_id, institution_id, consent_id, account_ids, payee_ids,
+};
+
+struct field_name {
+  std::string_view name;
+  field id;
+};
+
+inline constexpr field_name envelope_fields[] = {
+    {"publish_time", field::publish_time}, {"message_id", field::message_id}, {"data", field::data}};
+
+inline constexpr field_name data_fields[] = {
+    {"event", field::event},
+    {"end_user_id", field::end_user_id},       {"endUserId", field::end_user_id},
+    {"client_id", field::client_id},           {"clientId", field::client_id},
+    {"institution_id", field::institution_id}, {"institutionId", field::institution_id},
+    {"consent_id", field::consent_id},         {"arrangementId", field::consent_id},
+    {"account_ids", field::account_ids},       {"payee_ids", field::payee_ids},
+};
+
+template <std::size_t N>
+constexpr field find_field(const field_name (&table)[N], std::string_view key) noexcept {
+  for (const field_name& entry : table) {
+    if (entry.name.size() == key.size() && entry.name == key) return entry.id;
+  }
+  return field::none;
+}
+
+constexpr std::uint32_t bit(field f) noexcept { return std::uint32_t{1} << static_cast<unsigned>(f); }
+
+struct field_errors {
+  errc not_string;  // for arrays: not_array
+  errc duplicate;
+  errc element_not_string;
+};
+
+constexpr field_errors errors_of(field f) noexcept {
+  switch (f) {
+    case field::event: return {errc::event_not_string, errc::event_duplicate, {}};
+    case field::end_user_id: return {errc::end_user_id_not_string, errc::end_user_id_duplicate, {}};
+    case field::client_id: return {errc::client_id_not_string, errc::client_id_duplicate, {}};
+    case field::institution_id:
+      return {errc::institution_id_not_string, errc::institution_id_duplicate, {}};
+    case field::consent_id: return {errc::consent_id_not_string, errc::consent_id_duplicate, {}};
+    case field::account_ids:
+      return {errc::account_ids_not_array, errc::account_ids_duplicate, errc::account_ids_element_not_string};
+    case field::payee_ids:
+      return {errc::payee_ids_not_array, errc::payee_ids_duplicate, errc::payee_ids_element_not_string};
+    case field::publish_time: return {errc::publish_time_not_string, errc::publish_time_duplicate, {}};
+    case field::message_id: return {errc::message_id_not_string, errc::message_id_duplicate, {}};
+    case field::data: return {errc::data_not_object, errc::data_duplicate, {}};
+    case field::none: break;
+  }
+  return {};
+}
+
+// make_alternative builds alternative I of fw::event from the fields read.
+template <class Fields, std::size_t I>
+event make_alternative(const Fields& f) noexcept {
+  using type = std::variant_alternative_t<I, event>;
+  type made{};
+  static_cast<envelope&>(made) = f.common;
+  if constexpr (with_account_ids<type>) made.account_ids = f.account_ids;
+  if constexpr (with_payee_ids<type>) made.payee_ids = f.payee_ids;
+  if constexpr (std::same_as<type, unknown_event>) {
+    made.name = f.event_name;
+    made.data_json = f.data_json;
+  }
+  return event{std::in_place_index<I>, made};
+}
+
+template <class Fields, std::size_t... I>
+constexpr auto make_alternative_table(std::index_sequence<I...>) noexcept {
+  return std::array<event (*)(const Fields&) noexcept, sizeof...(I)>{&make_alternative<Fields, I>...};
+}
+
+}  // namespace detail
+
+struct parser::fields {
+  envelope common;
+  std::string_view event_name;
+  std::string_view data_json;
+  id_list account_ids;
+  id_list payee_ids;
+  std::size_t data_ordinal = 0;  // position of "data" among the envelope's members
+};
+
+inline std::error_code parser::reserve(std::size_t body_size) noexcept {
+  if (body_size > options_.max_body_size) return errc::body_too_large;
+  if (body_size <= capacity_ && buffer_) return {};
+  std::size_t wanted = std::max({body_size, options_.initial_capacity, capacity_ * 2});
+  wanted = std::min(wanted, options_.max_body_size);
+  // simdjson sizes its own buffers for at least MINIMAL_DOCUMENT_CAPACITY
+  // and would grow them on first parse otherwise.
+  const std::size_t json_capacity = std::max(wanted, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY);
+  capacity_ = 0;
+  buffer_.reset(new (std::nothrow) char[wanted + simdjson::SIMDJSON_PADDING]);
+  if (!buffer_) return errc::out_of_memory;
+  if (json_.allocate(json_capacity, options_.max_depth) != simdjson::SUCCESS) return errc::out_of_memory;
+  if (json_.doc.allocate(json_capacity) != simdjson::SUCCESS) return errc::out_of_memory;
+  capacity_ = wanted;
+  return {};
+}
+
+inline std::error_code parser::json_error(simdjson::error_code error, std::size_t size) noexcept {
+  switch (error) {
+    case simdjson::EMPTY: return errc::json_empty;
+    case simdjson::UTF8_ERROR: return errc::json_invalid_utf8;
+    case simdjson::STRING_ERROR:
+    case simdjson::UNESCAPED_CHARS:
+    case simdjson::UNCLOSED_STRING: return errc::json_invalid_string;
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE: return errc::json_invalid_number;
+    case simdjson::DEPTH_ERROR: return errc::json_too_deep;
+    case simdjson::MEMALLOC:
+    case simdjson::CAPACITY: return errc::out_of_memory;
+    case simdjson::TAPE_ERROR:
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR: {
+      // simdjson reports content after the document as a generic tape error;
+      // name it when the first value alone is valid JSON.
+      const std::string_view text{buffer_.get(), size};
+      const std::size_t end = detail::json_scan::end_of_first_value(text);
+      if (end != std::string_view::npos && detail::json_scan::skip_space(text, end) < size) {
+        simdjson::dom::element prefix;
+        if (json_.parse(reinterpret_cast<const std::uint8_t*>(buffer_.get()), end, false).get(prefix) ==
+            simdjson::SUCCESS)
+          return errc::json_trailing_content;
+      }
+      return errc::json_syntax;
+    }
+    default: return errc::json_invalid;
+  }
+}
+
+inline std::error_code parser::read_data(simdjson::dom::object data, fields& out) noexcept {
+  using detail::field;
+  std::uint32_t seen = 0;
+  for (const auto [key, value] : data) {
+    const field f = detail::find_field(detail::data_fields, key);
+    if (f == field::none) continue;
+    const detail::field_errors errors = detail::errors_of(f);
+    if ((seen & detail::bit(f)) != 0) return errors.duplicate;
+    seen |= detail::bit(f);
+    // null stands for "absent", as Go's encoder writes a nil slice or pointer.
+    if (value.is_null()) continue;
+
+    if (f == field::account_ids || f == field::payee_ids) {
+      simdjson::dom::array ids;
+      if (value.get_array().get(ids) != simdjson::SUCCESS) return errors.not_string;
+      std::size_t count = 0;
+      for (const simdjson::dom::element id : ids) {
+        if (!id.is_string()) return errors.element_not_string;
+        ++count;
+      }
+      (f == field::account_ids ? out.account_ids : out.payee_ids) = id_list{ids, count};
+      continue;
+    }
+
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) return errors.not_string;
+    switch (f) {
+      case field::event: out.event_name = text; break;
+      case field::end_user_id: out.common.end_user_id = text; break;
+      case field::client_id: out.common.client_id = text; break;
+      case field::institution_id: out.common.institution_id = text; break;
+      case field::consent_id: out.common.consent_id = text; break;
+      default: break;
+    }
+  }
+  return {};
+}
+
+inline std::error_code parser::read_envelope(simdjson::dom::element root, fields& out) noexcept {
+  using detail::field;
+  simdjson::dom::object envelope_object;
+  if (root.get_object().get(envelope_object) != simdjson::SUCCESS) return errc::envelope_not_object;
+
+  simdjson::dom::element publish_time, message_id, data;
+  std::uint32_t seen = 0;
+  std::size_t ordinal = 0;
+  for (const auto [key, value] : envelope_object) {
+    const field f = detail::find_field(detail::envelope_fields, key);
+    if (f != field::none) {
+      if ((seen & detail::bit(f)) != 0) return detail::errors_of(f).duplicate;
+      seen |= detail::bit(f);
+      if (f == field::publish_time) publish_time = value;
+      if (f == field::message_id) message_id = value;
+      if (f == field::data) {
+        data = value;
+        out.data_ordinal = ordinal;
+      }
+    }
+    ++ordinal;
+  }
+
+  if ((seen & detail::bit(field::publish_time)) == 0) return errc::publish_time_missing;
+  std::string_view time_text;
+  if (publish_time.get_string().get(time_text) != simdjson::SUCCESS) return errc::publish_time_not_string;
+  const detail::rfc3339_parse time = detail::parse_rfc3339(time_text);
+  if (time.error != errc{}) return time.error;
+  out.common.publish_time = time.time;
+
+  if ((seen & detail::bit(field::message_id)) == 0) return errc::message_id_missing;
+  if (message_id.get_string().get(out.common.message_id) != simdjson::SUCCESS)
+    return errc::message_id_not_string;
+  if (out.common.message_id.empty()) return errc::message_id_empty;
+
+  if ((seen & detail::bit(field::data)) == 0) return errc::data_missing;
+  simdjson::dom::object data_object;
+  if (data.get_object().get(data_object) != simdjson::SUCCESS) return errc::data_not_object;
+  return read_data(data_object, out);
+}
+
+inline result<event> parser::parse(std::string_view body) & noexcept {
+  if (body.size() > options_.max_body_size) return errc::body_too_large;
+  if (const std::error_code ec = reserve(body.size())) return ec;
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end; the copy gives
+  // it that room and makes the event independent of the caller's buffer.
+  std::memcpy(buffer_.get(), body.data(), body.size());
+  const std::string_view text{buffer_.get(), body.size()};
+
+  simdjson::dom::element root;
+  const simdjson::error_code json_status =
+      json_.parse(reinterpret_cast<const std::uint8_t*>(buffer_.get()), body.size(), false).get(root);
+  if (json_status != simdjson::SUCCESS) return json_error(json_status, body.size());
+
+  fields read;
+  if (const std::error_code ec = read_envelope(root, read)) return ec;
+
+  const std::size_t index = read.event_name.empty() ? detail::unknown_event_index
+                                                    : detail::event_index(read.event_name);
+  if (index == detail::unknown_event_index)
+    read.data_json = detail::json_scan::member_value(text, read.data_ordinal);
+
+  static constexpr auto make = detail::make_alternative_table<fields>(
+      std::make_index_sequence<std::variant_size_v<event>>{});
+  return make[index](read);
+}
+
+}  // namespace fiskil::webhooks

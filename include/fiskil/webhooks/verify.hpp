@@ -1,0 +1,344 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+#include "detail/base64.hpp"
+#include "detail/constant_time.hpp"
+#include "detail/sha256.hpp"
+#include "error.hpp"
+#include "result.hpp"
+
+namespace fiskil::webhooks {
+
+// mac_size is the length of an HMAC-SHA256 tag; signature_size is the length
+// of its base64 text in X-Fiskil-Signature.
+inline constexpr std::size_t mac_size = detail::sha256::digest_size;
+inline constexpr std::size_t signature_size = detail::base64::encoded_size(mac_size);
+// max_secret_size bounds a signing secret, decoded; keys longer than one
+// SHA-256 block (64 bytes) are hashed first, as RFC 2104 says.
+inline constexpr std::size_t max_secret_size = 1024;
+
+template <std::size_t Capacity>
+class basic_keyring;
+
+namespace detail {
+struct key_access;
+}
+
+// signing_key is one Fiskil signing secret, ready to verify with.
+//
+// Making one decodes the secret, derives the HMAC-SHA256 inner and outer
+// states (so each verification hashes only the body's blocks plus one) and
+// wipes the key bytes and every intermediate. What remains is the two hash
+// states, which are as sensitive as the key: treat a signing_key like one.
+//
+// It is a trivially copyable value of about 230 bytes that owns no heap
+// memory, so copies are cheap and it can be shared read-only between threads
+// without synchronisation. Being trivially copyable, it cannot wipe itself
+// when destroyed.
+class signing_key {
+ public:
+  // from_base64 makes a key from the signing secret as the Fiskil dashboard
+  // shows it: standard base64 with '=' padding. Surrounding spaces, tabs,
+  // CRs and LFs are ignored (secrets are usually read from files); anything
+  // else that is not strict, canonical base64 is refused with an errc naming
+  // the problem (secret_empty, secret_whitespace, secret_url_safe_alphabet,
+  // secret_padding_missing, ...). secret_too_long beyond max_secret_size.
+  // The characters of the secret are decoded in constant time.
+  [[nodiscard]] static result<signing_key> from_base64(std::string_view secret) noexcept;
+
+  // from_bytes makes a key from raw key bytes (for keys kept in binary, or
+  // test vectors). Fails with secret_empty or secret_too_long.
+  [[nodiscard]] static result<signing_key> from_bytes(std::span<const unsigned char> key) noexcept;
+
+ private:
+  signing_key() noexcept = default;
+  template <std::size_t>
+  friend class basic_keyring;
+  friend struct detail::key_access;
+
+  detail::sha256::context inner_;  // after absorbing key XOR ipad
+  detail::sha256::context outer_;  // after absorbing key XOR opad
+};
+
+static_assert(std::is_trivially_copyable_v<signing_key>,
+              "fw::signing_key must stay trivially copyable (shared read-only, no heap)");
+
+// basic_keyring holds up to Capacity signing keys, for secret rotation: a
+// delivery is authentic when it verifies under any of them. Storage is
+// inline (no heap); use fw::keyring (capacity 4) unless you need more.
+//
+// Verification tries every key, always, so the time taken does not reveal
+// which key matched; matching_key_index then says which one did, so you
+// know when an old secret stops being used and can be retired.
+template <std::size_t Capacity>
+class basic_keyring {
+  static_assert(Capacity >= 1, "fw::basic_keyring<Capacity>: Capacity must be at least 1");
+
+ public:
+  static constexpr std::size_t capacity = Capacity;
+
+  // basic_keyring() is empty; verifying with an empty keyring fails with
+  // errc::keyring_empty.
+  basic_keyring() noexcept = default;
+
+  // basic_keyring{newest, older...} holds the given keys in that order.
+  template <class... Keys>
+    requires(sizeof...(Keys) >= 1 && (std::same_as<Keys, signing_key> && ...))
+  basic_keyring(const Keys&... keys) noexcept {  // NOLINT: implicit on purpose
+    static_assert(sizeof...(Keys) <= Capacity,
+                  "fw::keyring: more keys than the keyring's capacity; use fw::basic_keyring<N>");
+    ((keys_[size_++] = keys), ...);
+  }
+
+  // add appends a key; errc::keyring_full when all Capacity slots are used.
+  [[nodiscard]] std::error_code add(const signing_key& key) noexcept {
+    if (size_ == Capacity) return errc::keyring_full;
+    keys_[size_++] = key;
+    return {};
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  // keys lists the held keys, newest first as given.
+  [[nodiscard]] std::span<const signing_key> keys() const noexcept { return {keys_, size_}; }
+
+ private:
+  signing_key keys_[Capacity];
+  std::size_t size_ = 0;
+};
+
+// keyring is the keyring for ordinary rotation: up to 4 keys.
+using keyring = basic_keyring<4>;
+
+// signature is base64(HMAC-SHA256(key, body)): the text of one
+// X-Fiskil-Signature header. It is what fw::sign produces.
+class signature {
+ public:
+  [[nodiscard]] std::string_view view() const noexcept { return {text_.data(), text_.size()}; }
+
+ private:
+  friend signature sign(const signing_key& key, std::string_view body) noexcept;
+  std::array<char, signature_size> text_{};
+};
+
+namespace detail {
+
+struct key_access {
+  static const sha256::context& inner(const signing_key& key) noexcept { return key.inner_; }
+  static const sha256::context& outer(const signing_key& key) noexcept { return key.outer_; }
+};
+
+// compute_mac writes HMAC-SHA256(key, body) to mac. The result is secret
+// until compared: callers compare it with sha256::compare and wipe it.
+inline void compute_mac(const signing_key& key, std::string_view body,
+                        unsigned char (&mac)[mac_size]) noexcept {
+  unsigned char inner_digest[mac_size];
+  sha256::context context = key_access::inner(key);
+  sha256::update(context, body.data(), body.size());
+  sha256::finish(context, inner_digest);
+  context = key_access::outer(key);
+  sha256::update(context, inner_digest, sizeof inner_digest);
+  sha256::finish(context, mac);
+  sha256::wipe(&context, sizeof context);
+  sha256::wipe(inner_digest, sizeof inner_digest);
+}
+
+inline constexpr errc signature_errc(base64::status verdict) noexcept {
+  switch (verdict) {
+    case base64::status::whitespace: return errc::signature_whitespace;
+    case base64::status::url_safe: return errc::signature_url_safe_alphabet;
+    case base64::status::invalid_character: return errc::signature_invalid_character;
+    case base64::status::padding_misplaced: return errc::signature_padding_misplaced;
+    case base64::status::padding_missing: return errc::signature_padding_missing;
+    case base64::status::padding_extra: return errc::signature_padding_extra;
+    case base64::status::non_canonical: return errc::signature_non_canonical;
+    case base64::status::impossible_length:
+    case base64::status::output_too_small:
+    case base64::status::ok: break;
+  }
+  return errc::signature_wrong_length;
+}
+
+inline constexpr errc secret_errc(base64::status verdict) noexcept {
+  switch (verdict) {
+    case base64::status::whitespace: return errc::secret_whitespace;
+    case base64::status::url_safe: return errc::secret_url_safe_alphabet;
+    case base64::status::invalid_character: return errc::secret_invalid_character;
+    case base64::status::padding_misplaced: return errc::secret_padding_misplaced;
+    case base64::status::padding_missing: return errc::secret_padding_missing;
+    case base64::status::padding_extra: return errc::secret_padding_extra;
+    case base64::status::non_canonical: return errc::secret_non_canonical;
+    case base64::status::impossible_length: return errc::secret_impossible_length;
+    case base64::status::output_too_small:
+    case base64::status::ok: break;
+  }
+  return errc::secret_too_long;
+}
+
+// trim drops the characters of `blanks` from both ends. Whether an end
+// character is blank is declassified: it is public for a valid secret (no
+// base64 character is blank) and needed to find the text's length.
+inline std::string_view trim(std::string_view text, std::string_view blanks) noexcept {
+  const auto is_blank = [&](char c) {
+    std::uint32_t mask = 0;
+    for (const char b : blanks) mask |= ct::mask_if_equal(static_cast<unsigned char>(c), static_cast<unsigned char>(b));
+    return ct::declassified(mask) != 0;
+  };
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// decode_signature parses an X-Fiskil-Signature header value strictly:
+// optional spaces and tabs around (HTTP's optional whitespace), then exactly
+// 44 characters of canonical standard base64 of a 32-byte MAC.
+inline std::error_code decode_signature(std::string_view header,
+                                        unsigned char (&mac)[mac_size]) noexcept {
+  const std::string_view text = trim(header, " \t");
+  if (text.empty()) return errc::signature_missing;
+  // Bound the work spent on an attacker's header before looking inside it.
+  constexpr std::size_t longest_examined = 64;
+  if (text.size() > longest_examined) return errc::signature_wrong_length;
+  unsigned char decoded[longest_examined / 4 * 3];
+  const base64::decode_result r = base64::decode(text, decoded, sizeof decoded);
+  if (r.verdict != base64::status::ok) return signature_errc(r.verdict);
+  if (r.size != mac_size) return errc::signature_wrong_length;
+  std::memcpy(mac, decoded, mac_size);
+  return {};
+}
+
+}  // namespace detail
+
+inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char> key) noexcept {
+  if (key.empty()) return errc::secret_empty;
+  if (key.size() > max_secret_size) return errc::secret_too_long;
+  namespace sha256 = detail::sha256;
+
+  // RFC 2104: a key longer than the block is replaced by its hash, then the
+  // key is zero-padded to the block size.
+  unsigned char block[sha256::block_size] = {};
+  if (key.size() > sha256::block_size) {
+    sha256::context hash;
+    sha256::init(hash);
+    sha256::update(hash, key.data(), key.size());
+    unsigned char digest[sha256::digest_size];
+    sha256::finish(hash, digest);
+    std::memcpy(block, digest, sizeof digest);
+    sha256::wipe(digest, sizeof digest);
+    sha256::wipe(&hash, sizeof hash);
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+
+  signing_key made;
+  unsigned char pad[sha256::block_size];
+  for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x36u);
+  sha256::init(made.inner_);
+  sha256::update(made.inner_, pad, sizeof pad);
+  for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x5cu);
+  sha256::init(made.outer_);
+  sha256::update(made.outer_, pad, sizeof pad);
+  sha256::wipe(pad, sizeof pad);
+  sha256::wipe(block, sizeof block);
+  return made;
+}
+
+inline result<signing_key> signing_key::from_base64(std::string_view secret) noexcept {
+  const std::string_view text = detail::trim(secret, " \t\r\n");
+  if (text.empty()) return errc::secret_empty;
+  if (text.size() > detail::base64::encoded_size(max_secret_size)) return errc::secret_too_long;
+  // Room for the longest accepted text, whose decoding may exceed the limit
+  // by up to two bytes before the size check below refuses it.
+  unsigned char bytes[max_secret_size + 2];
+  const detail::base64::decode_result r = detail::base64::decode(text, bytes, sizeof bytes);
+  if (r.verdict != detail::base64::status::ok) return detail::secret_errc(r.verdict);
+  result<signing_key> made = r.size > max_secret_size
+                                 ? result<signing_key>{errc::secret_too_long}
+                                 : from_bytes(std::span<const unsigned char>{bytes, r.size});
+  detail::sha256::wipe(bytes, sizeof bytes);
+  return made;
+}
+
+// verify checks that signature_header (the X-Fiskil-Signature value) is the
+// HMAC-SHA256 of exactly the bytes of body under key. It returns an empty
+// error_code when the delivery is authentic, errc::signature_mismatch when
+// it is not, and another signature_* errc when the header is malformed.
+//
+// Pass the body exactly as received: whitespace and key order are signed.
+// The MAC is compared with CRYPTO_memcmp; no branch or memory index depends
+// on it or on the key. Nothing is retained after the call.
+[[nodiscard]] inline std::error_code verify(const signing_key& key, std::string_view body,
+                                            std::string_view signature_header) noexcept {
+  unsigned char expected[mac_size];
+  if (const std::error_code ec = detail::decode_signature(signature_header, expected)) return ec;
+  unsigned char mac[mac_size];
+  detail::compute_mac(key, body, mac);
+  const std::uint32_t differs = detail::ct::mask_if_nonzero(
+      static_cast<std::uint32_t>(detail::sha256::compare(mac, expected, mac_size)));
+  detail::sha256::wipe(mac, sizeof mac);
+  if (detail::ct::declassified(differs) != 0) return errc::signature_mismatch;
+  return {};
+}
+
+// matching_key_index verifies like verify(ring, ...) and, when the delivery
+// is authentic, says which key of ring.keys() authenticated it. Every key is
+// tried whatever the outcome. Errors: keyring_empty, signature_mismatch, or
+// the signature_* errc for a malformed header.
+template <std::size_t Capacity>
+[[nodiscard]] result<std::size_t> matching_key_index(const basic_keyring<Capacity>& ring,
+                                                     std::string_view body,
+                                                     std::string_view signature_header) noexcept {
+  if (ring.empty()) return errc::keyring_empty;
+  unsigned char expected[mac_size];
+  if (const std::error_code ec = detail::decode_signature(signature_header, expected)) return ec;
+  std::uint32_t matched = 0;      // mask: some key matched
+  std::uint32_t matched_at = 0;   // its index, meaningful when matched
+  const std::span<const signing_key> keys = ring.keys();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    unsigned char mac[mac_size];
+    detail::compute_mac(keys[i], body, mac);
+    const std::uint32_t equal = detail::ct::mask_if_zero(
+        static_cast<std::uint32_t>(detail::sha256::compare(mac, expected, mac_size)));
+    detail::sha256::wipe(mac, sizeof mac);
+    // Keep the first match (rings list the newest key first).
+    matched_at = detail::ct::select(equal & ~matched, static_cast<std::uint32_t>(i), matched_at);
+    matched |= equal;
+  }
+  if (detail::ct::declassified(matched) == 0) return errc::signature_mismatch;
+  return std::size_t{detail::ct::declassified(matched_at)};
+}
+
+// verify(ring, ...) is verify under each key of ring in turn; see
+// matching_key_index for which key matched.
+template <std::size_t Capacity>
+[[nodiscard]] std::error_code verify(const basic_keyring<Capacity>& ring, std::string_view body,
+                                     std::string_view signature_header) noexcept {
+  const result<std::size_t> index = matching_key_index(ring, body, signature_header);
+  return index.error();
+}
+
+// sign computes the X-Fiskil-Signature value for body under key. It is for
+// producing deliveries: fixtures, tests, replaying a body to your own
+// endpoint. To check a delivery call verify, never compare sign's output
+// yourself: a plain == leaks, through its timing, how much of a forged
+// signature is right.
+[[nodiscard]] inline signature sign(const signing_key& key, std::string_view body) noexcept {
+  unsigned char mac[mac_size];
+  detail::compute_mac(key, body, mac);
+  signature made;
+  detail::base64::encode(mac, sizeof mac, made.text_.data());
+  detail::sha256::wipe(mac, sizeof mac);
+  return made;
+}
+
+}  // namespace fiskil::webhooks
