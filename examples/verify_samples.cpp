@@ -63,16 +63,17 @@ void handle(const fw::event& ev) {
       [](fw::consent_event auto const& e) {
         std::printf("  -> refresh consent %.*s\n", int(e.consent_id.size()), e.consent_id.data());
       },
-      [](fw::with_account_ids auto const& e) {
-        std::printf("  -> fetch %zu account(s) for %.*s\n", e.account_ids.size(), int(e.end_user_id.size()),
-                    e.end_user_id.data());
-      },
       [](const fw::banking_payees_sync_completed& e) {
         std::printf("  -> fetch %zu payee(s)\n", e.payee_ids.size());
       },
       [](fw::sync_event auto const& e) {
-        std::printf("  -> fetch %.*s data for %.*s\n", int(e.name.size() - 15), e.name.data(),
-                    int(e.end_user_id.size()), e.end_user_id.data());
+        const std::string_view what = e.name.substr(0, e.name.size() - std::string_view(".sync.completed").size());
+        if constexpr (fw::with_account_ids<decltype(e)>) {
+          std::printf("  -> fetch %.*s for %zu account(s)\n", int(what.size()), what.data(), e.account_ids.size());
+        } else {
+          std::printf("  -> fetch %.*s for end user %.*s\n", int(what.size()), what.data(),
+                      int(e.end_user_id.size()), e.end_user_id.data());
+        }
       },
       [](const fw::unknown_event& e) {
         std::printf("  -> not a documented event (%s); %zu bytes of data kept for later\n",

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <simdjson.h>
+
 namespace test_support {
 
 namespace fs = std::filesystem;
@@ -101,6 +103,12 @@ inline std::vector<unsigned char> from_hex(std::string_view hex) {
   return bytes;
 }
 
-inline std::string to_string(std::string_view v) { return std::string(v); }
+// array_at returns obj[key] as an array held by value, so a range-for over it
+// does not bind to a temporary simdjson_result.
+inline simdjson::dom::array array_at(simdjson::dom::element obj, std::string_view key) {
+  simdjson::dom::array array;
+  if (obj[key].get_array().get(array) != simdjson::SUCCESS) return {};
+  return array;
+}
 
 }  // namespace test_support

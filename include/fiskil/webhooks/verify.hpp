@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -211,6 +212,14 @@ inline std::error_code decode_signature(std::string_view header,
   if (text.size() > longest_examined) return errc::signature_wrong_length;
   unsigned char decoded[longest_examined / 4 * 3];
   const base64::decode_result r = base64::decode(text, decoded, sizeof decoded);
+  const bool bad_character = r.verdict == base64::status::whitespace ||
+                             r.verdict == base64::status::url_safe ||
+                             r.verdict == base64::status::invalid_character;
+  if (bad_character) return signature_errc(r.verdict);
+  // Padding problems are named only for text of the right length otherwise
+  // (43 data characters); "sha256=<mac>" and the like are the wrong length.
+  const auto padding = static_cast<std::size_t>(std::count(text.begin(), text.end(), '='));
+  if (text.size() - padding != signature_size - 1) return errc::signature_wrong_length;
   if (r.verdict != base64::status::ok) return signature_errc(r.verdict);
   if (r.size != mac_size) return errc::signature_wrong_length;
   std::memcpy(mac, decoded, mac_size);
