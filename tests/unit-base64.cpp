@@ -39,7 +39,8 @@ TEST_CASE("RFC 4648 section 10 vectors encode and decode") {
   const std::pair<std::string_view, std::string_view> vectors[] = {
       {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},     {"foo", "Zm9v"},
       {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
-  for (const auto& [plain, text] : vectors) {
+  for (const auto& vector : vectors) {
+    const std::string_view plain = vector.first, text = vector.second;
     CAPTURE(text);
     CHECK(encode(plain) == text);
     const decoded d = decode(text);
@@ -68,7 +69,9 @@ TEST_CASE("strict decoding names each kind of bad input") {
       {"Zh==", b64::status::non_canonical},   {"Zm9=", b64::status::non_canonical},
       {"Zm9vYh==", b64::status::non_canonical}, {"=", b64::status::padding_extra},
   };
-  for (const auto& [text, verdict] : cases) {
+  for (const auto& bad : cases) {
+    const std::string_view text = bad.first;
+    const b64::status verdict = bad.second;
     CAPTURE(text);
     CHECK(decode(text).verdict == verdict);
   }

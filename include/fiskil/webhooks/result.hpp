@@ -4,11 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
-#include <new>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "error.hpp"
 
@@ -47,107 +46,58 @@ class [[nodiscard]] result {
 
   // result(value) holds value.
   constexpr result(const T& value) noexcept(std::is_nothrow_copy_constructible_v<T>)
-      : value_(value), has_value_(true) {}
+      : state_(std::in_place_index<0>, value) {}
   constexpr result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)
-      : value_(std::move(value)), has_value_(true) {}
+      : state_(std::in_place_index<0>, std::move(value)) {}
 
   // result(error) holds error, which must not be empty: an empty error_code
   // means success and success carries a T.
-  result(std::error_code error) noexcept : error_(error) {
-    if (!error_) detail::fail_fast("result<T> constructed from an empty error_code", error_);
+  result(std::error_code error) noexcept : state_(std::in_place_index<1>, error) {
+    if (!error) detail::fail_fast("result<T> constructed from an empty error_code", error);
   }
-  result(errc code) noexcept : error_(make_error_code(code)) {}
-
-  result(const result&) requires std::is_trivially_copy_constructible_v<T> = default;
-  result(const result& other) noexcept(std::is_nothrow_copy_constructible_v<T>)
-    requires(!std::is_trivially_copy_constructible_v<T> && std::is_copy_constructible_v<T>)
-      : has_value_(other.has_value_), error_(other.error_) {
-    if (has_value_) std::construct_at(std::addressof(value_), other.value_);
-  }
-  result(result&&) requires std::is_trivially_move_constructible_v<T> = default;
-  result(result&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
-    requires(!std::is_trivially_move_constructible_v<T> && std::is_move_constructible_v<T>)
-      : has_value_(other.has_value_), error_(other.error_) {
-    if (has_value_) std::construct_at(std::addressof(value_), std::move(other.value_));
-  }
-
-  result& operator=(const result&) requires std::is_trivially_copy_assignable_v<T> &&
-                                            std::is_trivially_destructible_v<T> = default;
-  result& operator=(const result& other) noexcept(std::is_nothrow_copy_constructible_v<T>)
-    requires(!(std::is_trivially_copy_assignable_v<T> && std::is_trivially_destructible_v<T>) &&
-             std::is_copy_constructible_v<T>)
-  {
-    if (this != &other) {
-      reset();
-      if (other.has_value_) std::construct_at(std::addressof(value_), other.value_);
-      has_value_ = other.has_value_;
-      error_ = other.error_;
-    }
-    return *this;
-  }
-  result& operator=(result&&) requires std::is_trivially_move_assignable_v<T> &&
-                                       std::is_trivially_destructible_v<T> = default;
-  result& operator=(result&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
-    requires(!(std::is_trivially_move_assignable_v<T> && std::is_trivially_destructible_v<T>) &&
-             std::is_move_constructible_v<T>)
-  {
-    if (this != &other) {
-      reset();
-      if (other.has_value_) std::construct_at(std::addressof(value_), std::move(other.value_));
-      has_value_ = other.has_value_;
-      error_ = other.error_;
-    }
-    return *this;
-  }
-
-  ~result() requires std::is_trivially_destructible_v<T> = default;
-  ~result() requires(!std::is_trivially_destructible_v<T>) { reset(); }
+  result(errc code) noexcept : state_(std::in_place_index<1>, make_error_code(code)) {}
 
   // has_value reports whether a T is held; error() is then empty.
-  [[nodiscard]] constexpr bool has_value() const noexcept { return has_value_; }
-  constexpr explicit operator bool() const noexcept { return has_value_; }
+  [[nodiscard]] constexpr bool has_value() const noexcept { return state_.index() == 0; }
+  constexpr explicit operator bool() const noexcept { return has_value(); }
 
   // error returns why there is no value, or an empty error_code.
-  [[nodiscard]] std::error_code error() const noexcept { return error_; }
+  [[nodiscard]] std::error_code error() const noexcept {
+    const std::error_code* error = std::get_if<1>(&state_);
+    return error != nullptr ? *error : std::error_code{};
+  }
 
   // operator* and operator-> require has_value().
-  [[nodiscard]] constexpr T& operator*() & noexcept { return value_; }
-  [[nodiscard]] constexpr const T& operator*() const& noexcept { return value_; }
-  [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(value_); }
-  [[nodiscard]] constexpr T* operator->() noexcept { return std::addressof(value_); }
-  [[nodiscard]] constexpr const T* operator->() const noexcept { return std::addressof(value_); }
+  [[nodiscard]] constexpr T& operator*() & noexcept { return *std::get_if<0>(&state_); }
+  [[nodiscard]] constexpr const T& operator*() const& noexcept { return *std::get_if<0>(&state_); }
+  [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(*std::get_if<0>(&state_)); }
+  [[nodiscard]] constexpr T* operator->() noexcept { return std::get_if<0>(&state_); }
+  [[nodiscard]] constexpr const T* operator->() const noexcept { return std::get_if<0>(&state_); }
 
   // value returns the held T; called on an error it prints the error's
   // message to stderr and aborts.
   [[nodiscard]] T& value() & noexcept {
     check();
-    return value_;
+    return **this;
   }
   [[nodiscard]] const T& value() const& noexcept {
     check();
-    return value_;
+    return **this;
   }
   [[nodiscard]] T&& value() && noexcept {
     check();
-    return std::move(value_);
+    return std::move(**this);
   }
 
  private:
   void check() const noexcept {
-    if (!has_value_) detail::fail_fast("result<T>::value() called on an error", error_);
-  }
-  void reset() noexcept {
-    if constexpr (!std::is_trivially_destructible_v<T>) {
-      if (has_value_) std::destroy_at(std::addressof(value_));
-    }
-    has_value_ = false;
+    if (!has_value()) detail::fail_fast("result<T>::value() called on an error", error());
   }
 
-  union {
-    T value_;
-  };
-  bool has_value_ = false;
-  std::error_code error_{};
+  // A variant rather than a hand-made union: it is trivially copyable when T
+  // is, and its conditionally trivial members work on clang 14, which lacks
+  // C++20's requires-clauses on special members (P0848).
+  std::variant<T, std::error_code> state_;
 };
 
 }  // namespace fiskil::webhooks
