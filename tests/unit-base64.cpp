@@ -21,10 +21,24 @@ struct decoded {
   std::string bytes;
 };
 
-decoded decode(std::string_view text) {
+using decoder = b64::decode_result (*)(std::string_view, unsigned char*, std::size_t) noexcept;
+
+decoded decode_with(decoder decode_fn, std::string_view text) {
   std::vector<unsigned char> out(text.size() + 3);
-  const b64::decode_result r = b64::decode(text, out.data(), out.size());
+  const b64::decode_result r = decode_fn(text, out.data(), out.size());
   return {r.verdict, std::string(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size))};
+}
+
+// decode runs both decoders (public and constant-time) and insists that
+// they agree, so every case below checks both.
+decoded decode(std::string_view text) {
+  const decoded fast = decode_with(&b64::decode, text);
+  const decoded secret = decode_with(&b64::decode_secret, text);
+  CAPTURE(text);
+  CHECK(fast.verdict == secret.verdict);
+  CHECK(fast.bytes == secret.bytes);
+  CHECK(fast.verdict == b64::diagnose(text));
+  return fast;
 }
 
 std::string encode(std::string_view bytes) {
@@ -78,10 +92,33 @@ TEST_CASE("strict decoding names each kind of bad input") {
 }
 
 TEST_CASE("a buffer too small is refused, not overrun") {
-  unsigned char out[2] = {0xAA, 0xAA};
-  const b64::decode_result r = b64::decode("Zm9v", out, sizeof out);
-  CHECK(r.verdict == b64::status::output_too_small);
-  CHECK(out[0] == 0xAA);
+  for (decoder decode_fn : {decoder{&b64::decode}, decoder{&b64::decode_secret}}) {
+    unsigned char out[2] = {0xAA, 0xAA};
+    const b64::decode_result r = decode_fn("Zm9v", out, sizeof out);
+    CHECK(r.verdict == b64::status::output_too_small);
+    CHECK(out[0] == 0xAA);
+  }
+}
+
+TEST_CASE("the public and constant-time decoders agree on random text") {
+  // Characters weighted towards the ones that matter: padding, the edges of
+  // the alphabet, both alphabets' 62nd/63rd symbols, whitespace, others.
+  const std::string_view pool = "AAZaz09+/==-_ \t\n*.\x80\xffQg";
+  std::mt19937 rng(4648);
+  long ok = 0;
+  for (int trial = 0; trial < 200000; ++trial) {
+    std::string text(rng() % 13, '?');
+    for (char& c : text) c = pool[rng() % pool.size()];
+    if (trial % 3 == 0 && text.size() >= 2) text[text.size() - 1] = '=';
+    const decoded fast = decode_with(&b64::decode, text);
+    const decoded secret = decode_with(&b64::decode_secret, text);
+    if (fast.verdict != secret.verdict || fast.bytes != secret.bytes || fast.verdict != b64::diagnose(text)) {
+      CAPTURE(text);
+      FAIL("decoders disagree");
+    }
+    ok += fast.verdict == b64::status::ok;
+  }
+  CHECK(ok > 1000);  // the generator does reach valid text
 }
 
 TEST_CASE("encode then decode round-trips every length and byte") {

@@ -212,8 +212,9 @@ consteval auto make_event_name_table(std::index_sequence<I...>) {
 }
 
 // event_name_table maps each documented wire name to its alternative's index
-// in fw::event, sorted by name; built at compile time from the types' own
-// `name` members, so the mapping cannot drift from the types.
+// in fw::event; built at compile time from the types' own `name` members, so
+// the mapping cannot drift from the types. Sorting puts duplicates side by
+// side for the check below.
 inline constexpr auto event_name_table =
     make_event_name_table(std::make_index_sequence<documented_event_count>{});
 
@@ -225,20 +226,36 @@ consteval bool event_names_are_unique() {
 }
 static_assert(event_names_are_unique(), "fw::event: two event types share a wire name");
 
+// Wire names are grouped by length at compile time; a lookup compares the
+// name against the one to three names of its length, with no hashing,
+// allocation or binary search.
+inline constexpr std::size_t longest_event_name = [] {
+  std::size_t longest = 0;
+  for (const event_name_entry& entry : event_name_table) longest = std::max(longest, entry.name.size());
+  return longest;
+}();
+
+struct event_length_bucket {
+  std::array<event_name_entry, 4> entries{};
+  std::size_t count = 0;
+};
+
+inline constexpr auto event_names_by_length = [] {
+  std::array<event_length_bucket, longest_event_name + 1> buckets{};
+  for (const event_name_entry& entry : event_name_table) {
+    event_length_bucket& bucket = buckets[entry.name.size()];
+    bucket.entries[bucket.count++] = entry;  // a fifth name of one length fails to compile here
+  }
+  return buckets;
+}();
+
 // event_index returns the alternative index for a wire name, or
-// unknown_event_index. Binary search: about five comparisons, no hashing or
-// allocation.
+// unknown_event_index.
 constexpr std::size_t event_index(std::string_view name) noexcept {
-  std::size_t low = 0, high = event_name_table.size();
-  while (low < high) {
-    const std::size_t mid = (low + high) / 2;
-    const int order = name.compare(event_name_table[mid].name);
-    if (order == 0) return event_name_table[mid].index;
-    if (order < 0) {
-      high = mid;
-    } else {
-      low = mid + 1;
-    }
+  if (name.size() > longest_event_name) return unknown_event_index;
+  const event_length_bucket& bucket = event_names_by_length[name.size()];
+  for (std::size_t i = 0; i < bucket.count; ++i) {
+    if (bucket.entries[i].name == name) return bucket.entries[i].index;
   }
   return unknown_event_index;
 }

@@ -15,6 +15,7 @@
 
 #include <simdjson.h>
 
+#include "detail/fixed_string.hpp"
 #include "detail/json_scan.hpp"
 #include "error.hpp"
 #include "events.hpp"
@@ -130,36 +131,46 @@ class parser {
 
 namespace detail {
 
-// The fields the parser reads, with their wire spellings. Lookup compares
-// lengths before bytes, which makes it a length switch in effect.
+// The fields the parser reads, with their wire spellings.
 enum class field : std::uint8_t {
   none, publish_time, message_id, data,
   event, end_user_id, client_id, institution_id, consent_id, account_ids, payee_ids,
 };
 
-struct field_name {
-  std::string_view name;
-  field id;
-};
+// key_is compares against a name known at compile time, which lets the
+// compiler inline the comparison as a few integer compares (no memcmp call).
+template <fixed_string Name>
+inline bool key_is(std::string_view key) noexcept {
+  constexpr std::size_t size = Name.view().size();
+  return key.size() == size && std::memcmp(key.data(), Name.chars, size) == 0;
+}
 
-inline constexpr field_name envelope_fields[] = {
-    {"publish_time", field::publish_time}, {"message_id", field::message_id}, {"data", field::data}};
-
-inline constexpr field_name data_fields[] = {
-    {"event", field::event},
-    {"end_user_id", field::end_user_id},       {"endUserId", field::end_user_id},
-    {"client_id", field::client_id},           {"clientId", field::client_id},
-    {"institution_id", field::institution_id}, {"institutionId", field::institution_id},
-    {"consent_id", field::consent_id},         {"arrangementId", field::consent_id},
-    {"account_ids", field::account_ids},       {"payee_ids", field::payee_ids},
-};
-
-template <std::size_t N>
-constexpr field find_field(const field_name (&table)[N], std::string_view key) noexcept {
-  for (const field_name& entry : table) {
-    if (entry.name.size() == key.size() && entry.name == key) return entry.id;
-  }
+inline field find_envelope_field(std::string_view key) noexcept {
+  if (key_is<"publish_time">(key)) return field::publish_time;
+  if (key_is<"message_id">(key)) return field::message_id;
+  if (key_is<"data">(key)) return field::data;
   return field::none;
+}
+
+// The camelCase spellings are the provider guide's (its example payload).
+inline field find_data_field(std::string_view key) noexcept {
+  switch (key.size()) {
+    case 5: return key_is<"event">(key) ? field::event : field::none;
+    case 8: return key_is<"clientId">(key) ? field::client_id : field::none;
+    case 9:
+      if (key_is<"client_id">(key)) return field::client_id;
+      if (key_is<"payee_ids">(key)) return field::payee_ids;
+      return key_is<"endUserId">(key) ? field::end_user_id : field::none;
+    case 10: return key_is<"consent_id">(key) ? field::consent_id : field::none;
+    case 11:
+      if (key_is<"end_user_id">(key)) return field::end_user_id;
+      return key_is<"account_ids">(key) ? field::account_ids : field::none;
+    case 13:
+      if (key_is<"institutionId">(key)) return field::institution_id;
+      return key_is<"arrangementId">(key) ? field::consent_id : field::none;
+    case 14: return key_is<"institution_id">(key) ? field::institution_id : field::none;
+    default: return field::none;
+  }
 }
 
 constexpr std::uint32_t bit(field f) noexcept { return std::uint32_t{1} << static_cast<unsigned>(f); }
@@ -219,6 +230,7 @@ struct parser::fields {
   id_list account_ids;
   id_list payee_ids;
   std::size_t data_ordinal = 0;  // position of "data" among the envelope's members
+  std::size_t member_count = 0;  // members of the envelope
 };
 
 inline std::error_code parser::reserve(std::size_t body_size) noexcept {
@@ -274,7 +286,7 @@ inline std::error_code parser::read_data(simdjson::dom::object data, fields& out
   using detail::field;
   std::uint32_t seen = 0;
   for (const auto [key, value] : data) {
-    const field f = detail::find_field(detail::data_fields, key);
+    const field f = detail::find_data_field(key);
     if (f == field::none) continue;
     const detail::field_errors errors = detail::errors_of(f);
     if ((seen & detail::bit(f)) != 0) return errors.duplicate;
@@ -317,7 +329,7 @@ inline std::error_code parser::read_envelope(simdjson::dom::element root, fields
   std::uint32_t seen = 0;
   std::size_t ordinal = 0;
   for (const auto [key, value] : envelope_object) {
-    const field f = detail::find_field(detail::envelope_fields, key);
+    const field f = detail::find_envelope_field(key);
     if (f != field::none) {
       if ((seen & detail::bit(f)) != 0) return detail::errors_of(f).duplicate;
       seen |= detail::bit(f);
@@ -330,6 +342,7 @@ inline std::error_code parser::read_envelope(simdjson::dom::element root, fields
     }
     ++ordinal;
   }
+  out.member_count = ordinal;
 
   if ((seen & detail::bit(field::publish_time)) == 0) return errc::publish_time_missing;
   std::string_view time_text;
@@ -368,7 +381,7 @@ inline result<event> parser::parse(std::string_view body) & noexcept {
   const std::size_t index = read.event_name.empty() ? detail::unknown_event_index
                                                     : detail::event_index(read.event_name);
   if (index == detail::unknown_event_index)
-    read.data_json = detail::json_scan::member_value(text, read.data_ordinal);
+    read.data_json = detail::json_scan::member_value(text, read.data_ordinal, read.member_count);
 
   static constexpr auto make = detail::make_alternative_table<fields>(
       std::make_index_sequence<std::variant_size_v<event>>{});

@@ -148,8 +148,7 @@ inline void compute_mac(const signing_key& key, std::string_view body,
   sha256::update(context, body.data(), body.size());
   sha256::finish(context, inner_digest);
   context = key_access::outer(key);
-  sha256::update(context, inner_digest, sizeof inner_digest);
-  sha256::finish(context, mac);
+  sha256::finish_after_block(context, inner_digest, mac);
   sha256::wipe(&context, sizeof context);
   sha256::wipe(inner_digest, sizeof inner_digest);
 }
@@ -186,18 +185,44 @@ inline constexpr errc secret_errc(base64::status verdict) noexcept {
   return errc::secret_too_long;
 }
 
-// trim drops the characters of `blanks` from both ends. Whether an end
+// trim_header drops HTTP's optional whitespace (spaces and tabs) around a
+// header value.
+inline std::string_view trim_header(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// trim_secret drops spaces, tabs, CRs and LFs around a secret. Whether an end
 // character is blank is declassified: it is public for a valid secret (no
 // base64 character is blank) and needed to find the text's length.
-inline std::string_view trim(std::string_view text, std::string_view blanks) noexcept {
-  const auto is_blank = [&](char c) {
-    std::uint32_t mask = 0;
-    for (const char b : blanks) mask |= ct::mask_if_equal(static_cast<unsigned char>(c), static_cast<unsigned char>(b));
-    return ct::declassified(mask) != 0;
+inline std::string_view trim_secret(std::string_view text) noexcept {
+  const auto is_blank = [](char ch) {
+    const std::uint32_t c = static_cast<unsigned char>(ch);
+    return ct::declassified(ct::mask_if_equal(c, ' ') | ct::mask_if_equal(c, '\t') |
+                            ct::mask_if_equal(c, '\r') | ct::mask_if_equal(c, '\n')) != 0;
   };
   while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// signature_error says why trimmed header text is not a signature: the
+// diagnosis behind decode_signature's fast path, run only on failure.
+inline errc signature_error(std::string_view text) noexcept {
+  if (text.empty()) return errc::signature_missing;
+  // Bound the work spent on an attacker's header before looking inside it.
+  if (text.size() > 2 * signature_size) return errc::signature_wrong_length;
+  const base64::status verdict = base64::diagnose(text);
+  if (verdict == base64::status::whitespace || verdict == base64::status::url_safe ||
+      verdict == base64::status::invalid_character)
+    return signature_errc(verdict);
+  // Padding problems are named only for text of the right length otherwise
+  // (43 data characters); "sha256=<mac>" and the like are the wrong length.
+  const auto padding = static_cast<std::size_t>(std::count(text.begin(), text.end(), '='));
+  if (text.size() - padding != signature_size - 1 || verdict == base64::status::ok)
+    return errc::signature_wrong_length;
+  return signature_errc(verdict);
 }
 
 // decode_signature parses an X-Fiskil-Signature header value strictly:
@@ -205,25 +230,12 @@ inline std::string_view trim(std::string_view text, std::string_view blanks) noe
 // 44 characters of canonical standard base64 of a 32-byte MAC.
 inline std::error_code decode_signature(std::string_view header,
                                         unsigned char (&mac)[mac_size]) noexcept {
-  const std::string_view text = trim(header, " \t");
-  if (text.empty()) return errc::signature_missing;
-  // Bound the work spent on an attacker's header before looking inside it.
-  constexpr std::size_t longest_examined = 64;
-  if (text.size() > longest_examined) return errc::signature_wrong_length;
-  unsigned char decoded[longest_examined / 4 * 3];
-  const base64::decode_result r = base64::decode(text, decoded, sizeof decoded);
-  const bool bad_character = r.verdict == base64::status::whitespace ||
-                             r.verdict == base64::status::url_safe ||
-                             r.verdict == base64::status::invalid_character;
-  if (bad_character) return signature_errc(r.verdict);
-  // Padding problems are named only for text of the right length otherwise
-  // (43 data characters); "sha256=<mac>" and the like are the wrong length.
-  const auto padding = static_cast<std::size_t>(std::count(text.begin(), text.end(), '='));
-  if (text.size() - padding != signature_size - 1) return errc::signature_wrong_length;
-  if (r.verdict != base64::status::ok) return signature_errc(r.verdict);
-  if (r.size != mac_size) return errc::signature_wrong_length;
-  std::memcpy(mac, decoded, mac_size);
-  return {};
+  const std::string_view text = trim_header(header);
+  if (text.size() == signature_size) {
+    const base64::decode_result r = base64::decode(text, mac, mac_size);
+    if (r.verdict == base64::status::ok && r.size == mac_size) return {};
+  }
+  return signature_error(text);
 }
 
 }  // namespace detail
@@ -263,13 +275,13 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
 }
 
 inline result<signing_key> signing_key::from_base64(std::string_view secret) noexcept {
-  const std::string_view text = detail::trim(secret, " \t\r\n");
+  const std::string_view text = detail::trim_secret(secret);
   if (text.empty()) return errc::secret_empty;
   if (text.size() > detail::base64::encoded_size(max_secret_size)) return errc::secret_too_long;
   // Room for the longest accepted text, whose decoding may exceed the limit
   // by up to two bytes before the size check below refuses it.
   unsigned char bytes[max_secret_size + 2];
-  const detail::base64::decode_result r = detail::base64::decode(text, bytes, sizeof bytes);
+  const detail::base64::decode_result r = detail::base64::decode_secret(text, bytes, sizeof bytes);
   if (r.verdict != detail::base64::status::ok) return detail::secret_errc(r.verdict);
   result<signing_key> made = r.size > max_secret_size
                                  ? result<signing_key>{errc::secret_too_long}

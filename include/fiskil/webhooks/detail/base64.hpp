@@ -2,17 +2,22 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "constant_time.hpp"
 
-// Strict RFC 4648 base64 (standard alphabet, '=' padding required, canonical
-// encodings only), decoded and encoded without tables: the same code decodes
-// the signing secret, so no branch or memory index may depend on a character.
-// Only the verdict and the output length (public: they follow from the input
-// length and the position of '=') are declassified.
+// Strict RFC 4648 base64: the standard alphabet, '=' padding required,
+// canonical encodings only. Two decoders share one set of rules:
+//  - decode, for public text such as the signature header: table-driven and
+//    fast, since an attacker already knows what they sent;
+//  - decode_secret, for the signing secret: no branch or memory index
+//    depends on a character; only the verdict and the output length (which
+//    follow from the input length and the position of '=') are declassified.
+// Both defer to diagnose() to say what is wrong, so they refuse the same
+// texts with the same verdicts (tests/unit-base64.cpp checks this).
 namespace fiskil::webhooks::detail::base64 {
 
 enum class status : std::uint8_t {
@@ -64,48 +69,126 @@ struct decode_result {
   std::size_t size;  // bytes written when verdict == ok
 };
 
-// decode reads `text` (already trimmed by the caller) and writes the decoded
-// bytes to out[0, capacity). On any verdict but ok, nothing in out is
-// meaningful and the written prefix has been zeroed.
+constexpr bool is_alphabet(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// diagnose says why text is not strict base64, or ok. It branches on every
+// character: call it on public text, or on a secret already known to be
+// malformed (at start-up, where the verdict is all that matters).
+constexpr status diagnose(std::string_view text) noexcept {
+  bool whitespace = false, url_safe = false, invalid = false, misplaced = false, seen_pad = false;
+  std::size_t pads = 0;
+  for (const char c : text) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
+      whitespace = true;
+    } else if (c == '-' || c == '_') {
+      url_safe = true;
+    } else if (c != '=' && !is_alphabet(c)) {
+      invalid = true;
+    }
+    if (c == '=') {
+      seen_pad = true;
+      ++pads;
+    } else if (seen_pad) {
+      misplaced = true;
+    }
+  }
+  if (whitespace) return status::whitespace;
+  if (url_safe) return status::url_safe;
+  if (invalid) return status::invalid_character;
+  if (misplaced) return status::padding_misplaced;
+  const std::size_t data_chars = text.size() - pads;
+  const std::size_t tail = data_chars % 4;
+  if (tail == 1) return status::impossible_length;
+  const std::size_t required_pads = (4 - tail) % 4;
+  if (pads < required_pads) return status::padding_missing;
+  if (pads > required_pads) return status::padding_extra;
+  if (tail != 0) {
+    const std::uint32_t last = decode_char(static_cast<unsigned char>(text[data_chars - 1])).value;
+    if ((last & (tail == 2 ? 0x0Fu : 0x03u)) != 0) return status::non_canonical;
+  }
+  return status::ok;
+}
+
+// decoded_size is the output length of well-formed text with `pads` '='.
+constexpr std::size_t decoded_size(std::size_t text_size, std::size_t pads) noexcept {
+  return text_size / 4 * 3 - pads;
+}
+
+// sextet_table maps a character to its 6-bit value, or 0x80 when it is not
+// in the alphabet ('=' included: callers strip the padding first).
+inline constexpr auto sextet_table = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (auto& entry : table) entry = 0x80;
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < alphabet.size(); ++i)
+    table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
+  return table;
+}();
+
+// decode reads public `text` (already trimmed) into out[0, capacity).
 inline decode_result decode(std::string_view text, unsigned char* out, std::size_t capacity) noexcept {
+  const std::size_t n = text.size();
+  std::size_t pads = 0;
+  if (n % 4 == 0 && n > 0) pads = text[n - 1] != '=' ? 0 : text[n - 2] != '=' ? 1 : 2;
+  if (n % 4 != 0 || (n > 0 && pads == 2 && text[n - 3] == '=')) return {diagnose(text), 0};
+  const std::size_t size = decoded_size(n, pads);
+  if (size > capacity) return {status::output_too_small, 0};
+
+  const auto at = [&](std::size_t i) -> std::uint32_t {
+    return sextet_table[static_cast<unsigned char>(text[i])];
+  };
+  std::uint32_t invalid = 0;
+  std::size_t o = 0, i = 0;
+  for (; i + 4 <= n - (pads != 0 ? 4 : 0); i += 4) {
+    const std::uint32_t a = at(i), b = at(i + 1), c = at(i + 2), d = at(i + 3);
+    invalid |= a | b | c | d;
+    const std::uint32_t v = a << 18 | b << 12 | c << 6 | d;
+    out[o++] = static_cast<unsigned char>(v >> 16);
+    out[o++] = static_cast<unsigned char>(v >> 8);
+    out[o++] = static_cast<unsigned char>(v);
+  }
+  std::uint32_t unused_bits = 0;
+  if (pads == 2) {
+    const std::uint32_t a = at(i), b = at(i + 1);
+    invalid |= a | b;
+    out[o++] = static_cast<unsigned char>(a << 2 | b >> 4);
+    unused_bits = b & 0x0Fu;
+  } else if (pads == 1) {
+    const std::uint32_t a = at(i), b = at(i + 1), c = at(i + 2);
+    invalid |= a | b | c;
+    out[o++] = static_cast<unsigned char>(a << 2 | b >> 4);
+    out[o++] = static_cast<unsigned char>(b << 4 | c >> 2);
+    unused_bits = c & 0x03u;
+  }
+  if ((invalid & 0x80u) != 0 || unused_bits != 0) return {diagnose(text), 0};
+  return {status::ok, size};
+}
+
+// decode_secret is decode for secret text, in constant time: every
+// character goes through the same arithmetic whatever it is.
+inline decode_result decode_secret(std::string_view text, unsigned char* out, std::size_t capacity) noexcept {
   using namespace ct;
-  std::uint32_t any_whitespace = 0, any_url_safe = 0, any_invalid = 0;
-  std::uint32_t seen_padding = 0, misplaced = 0, padding_count = 0;
+  std::uint32_t bad = 0, seen_padding = 0, padding_count = 0;
   for (const char ch : text) {
     const std::uint32_t c = static_cast<unsigned char>(ch);
-    const sextet s = decode_char(c);
     const std::uint32_t is_pad = mask_if_equal(c, '=');
-    const std::uint32_t is_ws = mask_if_equal(c, ' ') | mask_if_equal(c, '\t') |
-                                mask_if_equal(c, '\r') | mask_if_equal(c, '\n') |
-                                mask_if_equal(c, '\f') | mask_if_equal(c, '\v');
-    const std::uint32_t is_url = mask_if_equal(c, '-') | mask_if_equal(c, '_');
-    any_whitespace |= is_ws;
-    any_url_safe |= is_url;
-    any_invalid |= ~(s.valid | is_pad | is_ws | is_url);
-    misplaced |= seen_padding & ~is_pad;
+    bad |= ~(decode_char(c).valid | is_pad);  // outside the alphabet
+    bad |= seen_padding & ~is_pad;           // data after padding
     seen_padding |= is_pad;
     padding_count += is_pad & 1u;
   }
-  // The character classes are the verdict and the padding count fixes the
-  // output length, which the input length already bounds: both are public.
-  if (ct::declassified(any_whitespace) != 0) return {status::whitespace, 0};
-  if (ct::declassified(any_url_safe) != 0) return {status::url_safe, 0};
-  if (ct::declassified(any_invalid) != 0) return {status::invalid_character, 0};
-  if (ct::declassified(misplaced) != 0) return {status::padding_misplaced, 0};
+  // Whether the text is well formed is the verdict, and the padding count
+  // fixes the output length: both are public. A malformed secret is
+  // diagnosed without constant-time care; it is refused either way.
   const std::size_t pads = ct::declassified(padding_count);
-
-  const std::size_t data_chars = text.size() - pads;
-  const std::size_t tail = data_chars % 4;
-  if (tail == 1) return {status::impossible_length, 0};
-  const std::size_t required_pads = (4 - tail) % 4;
-  if (pads < required_pads) return {status::padding_missing, 0};
-  if (pads > required_pads) return {status::padding_extra, 0};
-  const std::size_t size = data_chars / 4 * 3 + (tail == 0 ? 0 : tail - 1);
+  if (ct::declassified(bad) != 0 || text.size() % 4 != 0 || pads > 2) return {diagnose(text), 0};
+  const std::size_t size = text.empty() ? 0 : decoded_size(text.size(), pads);
   if (size > capacity) return {status::output_too_small, 0};
 
-  const auto at = [&](std::size_t i) {
-    return decode_char(static_cast<unsigned char>(text[i])).value;
-  };
+  const std::size_t data_chars = text.size() - pads;
+  const auto at = [&](std::size_t i) { return decode_char(static_cast<unsigned char>(text[i])).value; };
   std::size_t o = 0, i = 0;
   for (; i + 4 <= data_chars; i += 4) {
     const std::uint32_t v = at(i) << 18 | at(i + 1) << 12 | at(i + 2) << 6 | at(i + 3);
@@ -114,11 +197,11 @@ inline decode_result decode(std::string_view text, unsigned char* out, std::size
     out[o++] = static_cast<unsigned char>(v);
   }
   std::uint32_t unused_bits = 0;
-  if (tail == 2) {
+  if (pads == 2) {
     const std::uint32_t s0 = at(i), s1 = at(i + 1);
     out[o++] = static_cast<unsigned char>(s0 << 2 | s1 >> 4);
     unused_bits = s1 & 0x0Fu;
-  } else if (tail == 3) {
+  } else if (pads == 1) {
     const std::uint32_t s0 = at(i), s1 = at(i + 1), s2 = at(i + 2);
     out[o++] = static_cast<unsigned char>(s0 << 2 | s1 >> 4);
     out[o++] = static_cast<unsigned char>(s1 << 4 | s2 >> 2);

@@ -23,6 +23,8 @@
 #endif
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL)
@@ -69,6 +71,30 @@ inline void finish(context& c, unsigned char (&digest)[digest_size]) noexcept {
   SHA256_Final(digest, &c);
 }
 
+// finish_after_block hashes the last 32 bytes of a message of exactly one
+// block plus 32 bytes (the HMAC outer hash: the key pad, then the inner
+// digest): the padding is fixed, so the final block is assembled here and
+// compressed once, with no buffering. The block is built with wide copies,
+// not byte stores, so the hash's vector loads do not stall on store
+// forwarding.
+inline void finish_after_block(context& c, const unsigned char (&tail)[digest_size],
+                               unsigned char (&digest)[digest_size]) noexcept {
+  // 0x80, zeros, then the message length in bits (768) as a 64-bit big-endian value.
+  static constexpr unsigned char padding[block_size - digest_size] = {
+      0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0x00};
+  alignas(16) unsigned char block[block_size];
+  std::memcpy(block, tail, digest_size);
+  std::memcpy(block + digest_size, padding, sizeof padding);
+  SHA256_Transform(&c, block);
+  for (std::size_t i = 0; i < 8; ++i) {
+    const std::uint32_t word = c.h[i];
+    const unsigned char big_endian[4] = {static_cast<unsigned char>(word >> 24), static_cast<unsigned char>(word >> 16),
+                                         static_cast<unsigned char>(word >> 8), static_cast<unsigned char>(word)};
+    std::memcpy(digest + 4 * i, big_endian, 4);
+  }
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -85,7 +111,16 @@ inline int compare(const void* a, const void* b, std::size_t n) noexcept {
   return CRYPTO_memcmp(a, b, n);
 }
 
-// wipe zeroes memory in a way the optimiser may not remove.
-inline void wipe(void* p, std::size_t n) noexcept { OPENSSL_cleanse(p, n); }
+// wipe zeroes memory in a way the optimiser may not remove: memset, then a
+// barrier that tells the compiler the memory is read (OPENSSL_cleanse's own
+// technique, inlined to save a call on the hot path).
+inline void wipe(void* p, std::size_t n) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  std::memset(p, 0, n);
+  __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
+  OPENSSL_cleanse(p, n);
+#endif
+}
 
 }  // namespace fiskil::webhooks::detail::sha256
