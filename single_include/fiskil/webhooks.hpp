@@ -633,23 +633,25 @@ inline constexpr auto sextet_table = [] {
   return table;
 }();
 
-// decode reads public `text` (already trimmed) into out[0, capacity).
-inline decode_result decode(std::string_view text, unsigned char* out, std::size_t capacity) noexcept {
-  const std::size_t n = text.size();
-  std::size_t pads = 0;
-  if (n % 4 == 0 && n > 0) pads = text[n - 1] != '=' ? 0 : text[n - 2] != '=' ? 1 : 2;
-  if (n % 4 != 0 || (n > 0 && pads == 2 && text[n - 3] == '=')) return {diagnose(text), 0};
-  const std::size_t size = decoded_size(n, pads);
-  if (size > capacity) return {status::output_too_small, 0};
+struct decoded_groups {
+  std::uint32_t all_sextets;  // OR of every sextet: 0x80 set if one was invalid
+  std::uint32_t unused_bits;  // of the last data character; non-zero = non-canonical
+};
 
-  const auto at = [&](std::size_t i) -> std::uint32_t {
-    return sextet_table[static_cast<unsigned char>(text[i])];
-  };
-  std::uint32_t invalid = 0;
+// decode_groups writes the bytes of text, whose last `pads` characters are
+// '=' and whose length is a multiple of 4, to out. sextet_of maps a
+// character to its value (or 0x80); both decoders share this loop and differ
+// only in that mapping.
+template <class SextetOf>
+inline decoded_groups decode_groups(std::string_view text, std::size_t pads, unsigned char* out,
+                                    SextetOf sextet_of) noexcept {
+  const auto at = [&](std::size_t i) -> std::uint32_t { return sextet_of(static_cast<unsigned char>(text[i])); };
+  const std::size_t full_groups_end = text.size() - (pads != 0 ? 4 : 0);
+  std::uint32_t all = 0;
   std::size_t o = 0, i = 0;
-  for (; i + 4 <= n - (pads != 0 ? 4 : 0); i += 4) {
+  for (; i < full_groups_end; i += 4) {
     const std::uint32_t a = at(i), b = at(i + 1), c = at(i + 2), d = at(i + 3);
-    invalid |= a | b | c | d;
+    all |= a | b | c | d;
     const std::uint32_t v = a << 18 | b << 12 | c << 6 | d;
     out[o++] = static_cast<unsigned char>(v >> 16);
     out[o++] = static_cast<unsigned char>(v >> 8);
@@ -658,17 +660,30 @@ inline decode_result decode(std::string_view text, unsigned char* out, std::size
   std::uint32_t unused_bits = 0;
   if (pads == 2) {
     const std::uint32_t a = at(i), b = at(i + 1);
-    invalid |= a | b;
+    all |= a | b;
     out[o++] = static_cast<unsigned char>(a << 2 | b >> 4);
     unused_bits = b & 0x0Fu;
   } else if (pads == 1) {
     const std::uint32_t a = at(i), b = at(i + 1), c = at(i + 2);
-    invalid |= a | b | c;
+    all |= a | b | c;
     out[o++] = static_cast<unsigned char>(a << 2 | b >> 4);
     out[o++] = static_cast<unsigned char>(b << 4 | c >> 2);
     unused_bits = c & 0x03u;
   }
-  if ((invalid & 0x80u) != 0 || unused_bits != 0) return {diagnose(text), 0};
+  return {all, unused_bits};
+}
+
+// decode reads public `text` (already trimmed) into out[0, capacity).
+inline decode_result decode(std::string_view text, unsigned char* out, std::size_t capacity) noexcept {
+  const std::size_t n = text.size();
+  std::size_t pads = 0;
+  if (n % 4 == 0 && n > 0) pads = text[n - 1] != '=' ? 0 : text[n - 2] != '=' ? 1 : 2;
+  if (n % 4 != 0 || (n > 0 && pads == 2 && text[n - 3] == '=')) return {diagnose(text), 0};
+  const std::size_t size = decoded_size(n, pads);
+  if (size > capacity) return {status::output_too_small, 0};
+  const decoded_groups groups =
+      decode_groups(text, pads, out, [](unsigned char c) -> std::uint32_t { return sextet_table[c]; });
+  if ((groups.all_sextets & 0x80u) != 0 || groups.unused_bits != 0) return {diagnose(text), 0};
   return {status::ok, size};
 }
 
@@ -692,29 +707,10 @@ inline decode_result decode_secret(std::string_view text, unsigned char* out, st
   if (ct::declassified(bad) != 0 || text.size() % 4 != 0 || pads > 2) return {diagnose(text), 0};
   const std::size_t size = text.empty() ? 0 : decoded_size(text.size(), pads);
   if (size > capacity) return {status::output_too_small, 0};
-
-  const std::size_t data_chars = text.size() - pads;
-  const auto at = [&](std::size_t i) { return decode_char(static_cast<unsigned char>(text[i])).value; };
-  std::size_t o = 0, i = 0;
-  for (; i + 4 <= data_chars; i += 4) {
-    const std::uint32_t v = at(i) << 18 | at(i + 1) << 12 | at(i + 2) << 6 | at(i + 3);
-    out[o++] = static_cast<unsigned char>(v >> 16);
-    out[o++] = static_cast<unsigned char>(v >> 8);
-    out[o++] = static_cast<unsigned char>(v);
-  }
-  std::uint32_t unused_bits = 0;
-  if (pads == 2) {
-    const std::uint32_t s0 = at(i), s1 = at(i + 1);
-    out[o++] = static_cast<unsigned char>(s0 << 2 | s1 >> 4);
-    unused_bits = s1 & 0x0Fu;
-  } else if (pads == 1) {
-    const std::uint32_t s0 = at(i), s1 = at(i + 1), s2 = at(i + 2);
-    out[o++] = static_cast<unsigned char>(s0 << 2 | s1 >> 4);
-    out[o++] = static_cast<unsigned char>(s1 << 4 | s2 >> 2);
-    unused_bits = s2 & 0x03u;
-  }
-  if (ct::declassified(mask_if_nonzero(unused_bits)) != 0) {
-    for (std::size_t k = 0; k < o; ++k) out[k] = 0;
+  const decoded_groups groups =
+      decode_groups(text, pads, out, [](unsigned char c) { return decode_char(c).value; });
+  if (ct::declassified(mask_if_nonzero(groups.unused_bits)) != 0) {
+    for (std::size_t k = 0; k < size; ++k) out[k] = 0;
     return {status::non_canonical, 0};
   }
   return {status::ok, size};
