@@ -204,7 +204,9 @@ std::string event_json(const fw::event& ev, const matched_key* key) {
         cli::append_json_string(out, e.name);
         out += documented ? ",\"documented\":true" : ",\"documented\":false";
         append_field(out, "message_id", e.message_id);
-        append_field(out, "publish_time", cli::format_rfc3339_utc(e.publish_time));
+        // Nine fraction digits: exact, and texts sort as the instants do.
+        append_field(out, "publish_time",
+                     cli::format_rfc3339_utc(e.publish_time, cli::fraction_digits::nanoseconds));
         append_field(out, "consent_id", e.consent_id);
         append_field(out, "end_user_id", e.end_user_id);
         append_field(out, "client_id", e.client_id);
@@ -242,18 +244,24 @@ struct age_check {
 // function is then to call it instead.
 age_check check_delivery_age(fw::timestamp published, fw::timestamp now, std::chrono::nanoseconds max_age) {
   // Timestamps span the whole 64-bit range of nanoseconds (years 1678-2261),
-  // so the difference saturates instead of overflowing.
+  // so the difference saturates instead of overflowing, symmetrically so
+  // that it can be negated.
   using limits = std::numeric_limits<std::int64_t>;
   const std::int64_t to = now.time_since_epoch().count(), from = published.time_since_epoch().count();
   std::int64_t age = 0;
   if (from < 0 && to > limits::max() + from) {
     age = limits::max();
   } else if (from > 0 && to < limits::min() + from) {
-    age = limits::min();
+    age = -limits::max();
   } else {
     age = to - from;
   }
   return {std::chrono::nanoseconds{age}, std::chrono::nanoseconds{age} > max_age};
+}
+
+// readable_time is an instant for a message: UTC, no trailing zeros.
+std::string readable_time(fw::timestamp instant) {
+  return cli::format_rfc3339_utc(instant, cli::fraction_digits::significant);
 }
 
 fw::timestamp system_now() {
@@ -386,11 +394,11 @@ int run_verify(std::span<char* const> argv) {
     const fw::timestamp published = fw::envelope_of(*ev).publish_time;
     const fw::timestamp clock = now ? *now : system_now();
     const age_check age = check_delivery_age(published, clock, *max_age);
-    const std::string age_text = age.age < std::chrono::nanoseconds::zero()
-                                     ? cli::format_duration(-age.age) + " after " + cli::format_rfc3339_utc(clock)
-                                     : cli::format_duration(age.age) + " before " + cli::format_rfc3339_utc(clock);
+    const bool ahead = age.age < std::chrono::nanoseconds::zero();  // publish_time after now
+    const std::string age_text = cli::format_duration(ahead ? -age.age : age.age) + (ahead ? " after " : " before ") +
+                                 readable_time(clock);
     if (age.too_old) {
-      say("TOO OLD: authentic, but published at " + cli::format_rfc3339_utc(published) + ", " + age_text +
+      say("TOO OLD: authentic, but published at " + readable_time(published) + ", " + age_text +
           ": more than --max-age " + cli::format_duration(*max_age));
       return cli::exit_too_old;
     }

@@ -16,8 +16,9 @@ MAC the body would have needed.
     FISKIL_CLI_FIXTURES=tests/cli FISKIL_README=README.md \\
     [FISKIL_SHARED_CORPUS=../shared/corpus] python3 tests/cli/run.py [GROUP...]
 
-GROUP is a test class (RoundTrip, ExitCodes, Secrets, Output, Help); meson
-runs one test per group.
+GROUP is a test class (RoundTrip, ExitCodes, Secrets, Output, Help,
+Install); meson runs one test per group. Install needs FISKIL_BUILD_ROOT (and
+FISKIL_MESON, the meson command, when meson is not on PATH).
 """
 import base64
 import datetime
@@ -128,12 +129,10 @@ def load_manifest(directory):
 
 
 def rfc3339_from_ns(ns):
-    """UTC, the fraction without trailing zeros: Go's time.RFC3339Nano."""
+    """UTC, with all nine fraction digits."""
     seconds, fraction = divmod(ns, 10**9)
     text = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
-    if fraction:
-        text += "." + f"{fraction:09d}".rstrip("0")
-    return text + "Z"
+    return f"{text}.{fraction:09d}Z"
 
 
 def ns_from_rfc3339(text):
@@ -262,7 +261,7 @@ class RoundTrip(unittest.TestCase):
         verified = run("verify", "--signature", GUIDE_SIGNATURE, "--secret-file", GUIDE_SECRET_FILE, GUIDE_BODY_FILE)
         check_event_json(self, verified, {
             "event": "", "documented": False, "message_id": "9790112556309026",
-            "publish_time": "2023-11-23T03:03:30.792Z",
+            "publish_time": "2023-11-23T03:03:30.792000000Z",
             "consent_id": "4a726862-6b39-4cd5-92c0-3d20fe96a202", "client_id": "2XbIYazvJeBwaJx1xCaFar64uVk",
             "end_user_id": "2YPr9YiWLNj3KZt9ycjbvy4bRx5", "institution_id": "1",
         })
@@ -393,6 +392,15 @@ class ExitCodes(unittest.TestCase):
         # A wrong signature is reported as such, before the age.
         self.refused(EXIT_NOT_AUTHENTIC, "verify", "--signature", SAMPLE["consent_revoked"]["signature"],
                      "--secret-file", ROTATED_FILE, row["path"], "--max-age", "5m", "--now", "2030-01-01T00:00:00Z")
+
+    def test_max_age_at_the_ends_of_time(self):
+        # Ages of 583 years overflow 64-bit nanoseconds: they must saturate.
+        for published, now, status in [("1678-01-01T00:00:00Z", "2261-12-31T23:59:59Z", EXIT_TOO_OLD),
+                                       ("2261-12-31T23:59:59Z", "1678-01-01T00:00:00Z", EXIT_OK)]:
+            body = json.dumps({"publish_time": published, "message_id": "1", "data": {}}).encode()
+            result = run("verify", "--signature", signature(SECRET, body), "--secret-file", SECRET_FILE,
+                         "--max-age", "365d", "--now", now, stdin=body)
+            self.assertEqual(result.status, status, result)
 
     def test_max_age_against_the_system_clock(self):
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -551,12 +559,21 @@ class Output(unittest.TestCase):
         self.assertEqual((got["account_ids"], got["end_user_id"], got["institution_id"]), ([], "", ""))
         self.assertNotIn("payee_ids", got)
 
-    def test_publish_time_in_utc_with_its_precision(self):
+    def test_publish_time_in_utc_to_the_nanosecond(self):
         for name, text in [("offset_timestamp", "2026-11-07T03:47:46.123456789Z"),
-                           ("null_optional_fields", "2026-11-06T00:00:00Z"),
-                           ("consent_received", "2026-11-02T01:01:07.001Z")]:
+                           ("null_optional_fields", "2026-11-06T00:00:00.000000000Z"),
+                           ("consent_received", "2026-11-02T01:01:07.001000000Z")]:
             with self.subTest(sample=name):
                 self.assertEqual(run("inspect", SAMPLE[name]["path"]).json()["publish_time"], text)
+        # Fixed width, so that the texts sort as the instants do.
+        times = []
+        for when in ("2026-11-20T09:15:00.79Z", "2026-11-20T09:15:00.792Z", "2026-11-20T09:15:00Z",
+                     "1678-01-01T00:00:00.000000001Z", "2261-12-31T23:59:59.999999999Z", "2026-11-20T19:15:00.5+10:00"):
+            body = json.dumps({"publish_time": when, "message_id": "1", "data": {}}).encode()
+            text = run("inspect", stdin=body).json()["publish_time"]
+            self.assertEqual(text, rfc3339_from_ns(ns_from_rfc3339(when)))
+            times.append((ns_from_rfc3339(when), text))
+        self.assertEqual(sorted(times), sorted(times, key=lambda t: t[1]))
 
     def test_json_escaping(self):
         row = SAMPLE["escapes_and_extra_fields"]
@@ -672,6 +689,24 @@ class Help(unittest.TestCase):
         result = run("--version")
         self.assertEqual(result.status, EXIT_OK, result)
         self.assertRegex(result.stdout.decode(), r"^fiskil-webhook \d+\.\d+\.\d+ ")
+
+
+class Install(unittest.TestCase):
+    def test_installed_tool_runs(self):
+        # meson install drops the build tree's rpath; the installed tool must
+        # still find its crypto library (Debian's BoringSSL is off the path).
+        build_root = os.environ.get("FISKIL_BUILD_ROOT")
+        if not build_root:
+            self.skipTest("FISKIL_BUILD_ROOT not set")
+        with tempfile.TemporaryDirectory() as destdir:
+            subprocess.run([os.environ.get("FISKIL_MESON", "meson"), "install", "-C", build_root, "--no-rebuild",
+                            "--quiet", "--destdir", destdir], check=True, capture_output=True, timeout=120)
+            installed = [p for p in pathlib.Path(destdir).rglob("fiskil-webhook") if p.is_file()]
+            self.assertEqual(len(installed), 1, installed)
+            self.assertEqual(installed[0].parent.name, "bin")
+            done = subprocess.run([installed[0], "sign", "--secret-file", GUIDE_SECRET_FILE, GUIDE_BODY_FILE],
+                                  capture_output=True, timeout=60)
+            self.assertEqual((done.returncode, done.stdout), (0, (GUIDE_SIGNATURE + "\n").encode()), done.stderr)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 // "-" as the positional that means standard input.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>

@@ -37,12 +37,12 @@ message goes to standard error.
 
 Exit status:
   0   authentic and well-formed (sign: the signature was printed)
-  1   not authentic: the signature does not match under any secret, or is malformed
+  1   not authentic: the signature matches under no secret, or is malformed
   2   not a valid Fiskil envelope (verify: authentic, but the message names
       the field); also a body over 1 MiB, refused before anything else
   3   authentic and well-formed, but older than --max-age
   64  usage error: unknown option, missing or bad argument, unusable secret
-  66  a body or secret file is missing or unreadable (or output cannot be written)
+  66  a body or secret file is missing or unreadable, or output cannot be written
 
 Examples:
   fiskil-webhook sign --secret-file secret.b64 body.json
@@ -91,15 +91,16 @@ exact bytes of FILE (or of standard input) under one of the secrets, and only
 then parses the body as a Fiskil envelope. On success it prints one line:
 
   {"event":"consent.revoked","documented":true,"message_id":"7000000000000003",
-   "publish_time":"2026-11-04T03:03:07.003Z","consent_id":"...",
+   "publish_time":"2026-11-04T03:03:07.003000000Z","consent_id":"...",
    "end_user_id":"...","client_id":"...","institution_id":"3",
    "verified":true,"key":{"index":0,"secret_file":"secret.b64"}}
 
 "account_ids" and "payee_ids" (arrays) are there for the events that carry
-them. "documented" is false for an event type this version does not know.
-"key" says which secret matched: its position among the secrets given,
-counting from 0, and where it came from ("secret_file" or "secret_env").
-publish_time is in UTC, with the digits of the fraction that it has.
+them; an id the delivery omits is "". "documented" is false for an event type
+this version does not know. "key" says which secret matched: its position
+among the secrets given, counting from 0, and where it came from
+("secret_file" or "secret_env"). publish_time is in UTC with nine fraction
+digits, so that the texts sort as the times do.
 
 Options:
   --signature SIG      the X-Fiskil-Signature header value (required)

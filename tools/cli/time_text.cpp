@@ -51,7 +51,7 @@ std::string format_duration(std::chrono::nanoseconds span) {
   std::string out;
   if (span < std::chrono::nanoseconds::zero()) {
     out += '-';
-    span = -span;  // no span the tool formats is near the minimum, whose negation overflows
+    span = -span;  // callers never pass the minimum, whose negation overflows
   }
   const long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(span).count();
   const long long parts[] = {ms / 86'400'000, ms / 3'600'000 % 24, ms / 60'000 % 60};
@@ -72,7 +72,7 @@ std::string format_duration(std::chrono::nanoseconds span) {
   return out;
 }
 
-std::string format_rfc3339_utc(std::chrono::sys_time<std::chrono::nanoseconds> instant) {
+std::string format_rfc3339_utc(std::chrono::sys_time<std::chrono::nanoseconds> instant, fraction_digits digits) {
   using namespace std::chrono;
   const sys_days day = floor<days>(instant);
   const year_month_day date{day};
@@ -84,9 +84,11 @@ std::string format_rfc3339_utc(std::chrono::sys_time<std::chrono::nanoseconds> i
                               static_cast<long long>(time.minutes().count()),
                               static_cast<long long>(time.seconds().count()));
   const long long fraction = time.subseconds().count();
-  if (fraction != 0) {
+  if (digits == fraction_digits::nanoseconds || fraction != 0) {
     written += std::snprintf(buffer + written, sizeof buffer - written, ".%09lld", fraction);
-    while (buffer[written - 1] == '0') --written;
+    if (digits == fraction_digits::significant) {
+      while (buffer[written - 1] == '0') --written;
+    }
   }
   return std::string(buffer, static_cast<std::size_t>(written)) + 'Z';
 }

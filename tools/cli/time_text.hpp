@@ -27,11 +27,20 @@ std::string parse_duration(std::string_view text, std::chrono::seconds& out);
 // "10m", "0s".
 std::string format_duration(std::chrono::nanoseconds span);
 
-// format_rfc3339_utc writes an instant as RFC 3339 in UTC, with the
-// fraction of a second that it has and no trailing zeros, as Go's
-// time.RFC3339Nano does (so a publish_time Fiskil wrote in UTC comes back
-// unchanged): "2023-11-23T03:03:30.792Z", "2026-11-20T09:15:00Z".
-// Years must lie in 0000-9999.
-std::string format_rfc3339_utc(std::chrono::sys_time<std::chrono::nanoseconds> instant);
+// fraction_digits chooses how format_rfc3339_utc writes the fraction of a
+// second.
+enum class fraction_digits {
+  // Always 9 digits: exact, fixed-width, so that the texts of two instants
+  // sort as the instants do. For output that scripts read.
+  nanoseconds,
+  // The digits up to the last non-zero one, and none for a whole second, as
+  // Go's time.RFC3339Nano writes: shorter, for messages people read.
+  significant,
+};
+
+// format_rfc3339_utc writes an instant as RFC 3339 in UTC:
+// "2023-11-23T03:03:30.792000000Z" (nanoseconds) or
+// "2023-11-23T03:03:30.792Z" (significant). Years must lie in 0000-9999.
+std::string format_rfc3339_utc(std::chrono::sys_time<std::chrono::nanoseconds> instant, fraction_digits digits);
 
 }  // namespace cli
