@@ -93,6 +93,9 @@ enum class error_kind : int {
   signature,    // not authentic (or the header is malformed): answer 401
   envelope,     // authentic bytes that are not a valid Fiskil envelope: 400
   limit,        // the body or a store exceeded a configured bound: 413/503
+  configuration,  // a configured value other than a secret is unusable (allowlist
+                  // text, store sizes, windows): fix the configuration
+  freshness,      // authentic, but publish_time lies outside the accepted window
 };
 
 namespace detail {
@@ -243,6 +246,8 @@ class kind_category_impl final : public std::error_category {
       case error_kind::signature: return "the delivery is not authentic";
       case error_kind::envelope: return "the delivery is not a valid Fiskil envelope";
       case error_kind::limit: return "a configured limit was exceeded";
+      case error_kind::configuration: return "a configured value is unusable";
+      case error_kind::freshness: return "the delivery's publish_time is outside the accepted window";
     }
     return "unknown fiskil-webhooks error kind";
   }
