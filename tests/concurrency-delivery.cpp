@@ -54,7 +54,15 @@ class spin_barrier {
       generation_.fetch_add(1, std::memory_order_acq_rel);
       return;
     }
-    while (generation_.load(std::memory_order_acquire) == generation) fw::detail::cpu_relax();
+    // Spin briefly, then yield: the machine's cores may be busy elsewhere,
+    // and the thread being waited for needs one to arrive.
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
+      if (spins < 256) {
+        fw::detail::cpu_relax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
   }
 
  private:
