@@ -2,9 +2,12 @@
 // SPDX-License-Identifier: MIT
 #include <doctest/doctest.h>
 
-#include <fiskil/webhooks.hpp>
+// Only this part's header: it must stand alone (and compiles faster).
+#include <fiskil/webhooks/freshness.hpp>
 
 #include <chrono>
+#include <ostream>
+#include <string>
 #include <thread>
 
 namespace fw = fiskil::webhooks;

@@ -2,12 +2,15 @@
 // SPDX-License-Identifier: MIT
 #include <doctest/doctest.h>
 
-#include <fiskil/webhooks.hpp>
+// Only this part's header: it must stand alone (and compiles faster).
+#include <fiskil/webhooks/idempotency_store.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <ostream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fw = fiskil::webhooks;

@@ -2,13 +2,18 @@
 // SPDX-License-Identifier: MIT
 #include <doctest/doctest.h>
 
-#include <fiskil/webhooks.hpp>
+// Only this part's header: it must stand alone (and compiles faster).
+#include <fiskil/webhooks/source_allowlist.hpp>
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstring>
+#include <optional>
+#include <ostream>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace fw = fiskil::webhooks;
