@@ -140,8 +140,9 @@ TEST_CASE("expired entries are reused before any unexpired one is evicted") {
 }
 
 TEST_CASE("two choices keep a store at half load free of evictions") {
-  // Steady state: 2^15 entries of capacity, each id held for `window`
-  // arrivals, so about half the entries are live at any time. A single
+  // Steady state: 61440 entries of capacity (2^15 asked, rounded up to 4096
+  // buckets); each id is held for 1000 s, during which capacity/2 other ids
+  // arrive, so about half the entries are live at any time. A single
   // 15-entry bucket per id would overflow ~1% of the time at this load;
   // choosing the emptier of two buckets should not overflow at all.
   fw::idempotency_store store = make_store(std::size_t{1} << 15, 1000s);

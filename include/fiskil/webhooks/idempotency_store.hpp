@@ -97,7 +97,10 @@ class idempotency_store {
   }
 
   // remember records message_id, published at publish_time, as seen at now,
-  // unless it already is. Errors: message_id_empty, message_id_too_long.
+  // unless it already is. An id whose retention has already ended at now is
+  // answered first_time and not kept: check freshness first (the receiver
+  // does), so that such a delivery is refused as stale instead. Errors:
+  // message_id_empty, message_id_too_long.
   [[nodiscard]] result<remember_result> remember(std::string_view message_id, timestamp publish_time,
                                                  timestamp now) noexcept {
     if (message_id.empty()) return errc::message_id_empty;
