@@ -1,108 +1,22 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// Zero heap allocations in steady state, proven by counting them: global
-// operator new/delete are replaced, and (outside sanitizer builds, whose
-// runtimes own malloc) malloc and friends are interposed too, so that
-// allocations inside simdjson and the crypto library are counted as well.
+// Zero heap allocations in steady state, proven by counting them (see
+// allocation_counting.hpp: operator new and, outside sanitizer builds,
+// malloc, including inside simdjson and the crypto library).
 #include <doctest/doctest.h>
 
 #include <fiskil/webhooks.hpp>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 
+#include "allocation_counting.hpp"
 #include "support.hpp"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FW_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define FW_TEST_SANITIZED 1
-#endif
-#endif
-
-namespace {
-std::atomic<long> new_calls{0};
-std::atomic<long> malloc_calls{0};
-}  // namespace
-
-#if !defined(FW_TEST_SANITIZED)
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void __libc_free(void*);
-
-void* malloc(std::size_t size) {
-  malloc_calls.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t count, std::size_t size) {
-  malloc_calls.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(count, size);
-}
-void* realloc(void* p, std::size_t size) {
-  malloc_calls.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) {
-  malloc_calls.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-void* memalign(std::size_t alignment, std::size_t size) {
-  malloc_calls.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
-  malloc_calls.fetch_add(1, std::memory_order_relaxed);
-  *out = __libc_memalign(alignment, size);
-  return *out != nullptr ? 0 : 12 /* ENOMEM */;
-}
-void free(void* p) { __libc_free(p); }
-}
-#endif
-
-void* operator new(std::size_t size) {
-  new_calls.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  new_calls.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  new_calls.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
-  std::abort();
-}
-void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace fw = fiskil::webhooks;
 
-namespace {
-
-struct counts {
-  long news;
-  long mallocs;
-};
-counts snapshot() { return {new_calls.load(), malloc_calls.load()}; }
-
-}  // namespace
+using allocation_counting::counts;
+using allocation_counting::snapshot;
 
 TEST_CASE("the counters see allocations (so a zero below means something)") {
   // Through volatile globals, so the compiler may not elide the pairs.

@@ -239,9 +239,10 @@ struct age_check {
 };
 
 // check_delivery_age decides --max-age: too old when more than max_age passed
-// between publish_time and now (a publish_time after now is not too old). It
-// is computed here until fw::freshness (issue 7) is merged; this one
-// function is then to call it instead.
+// between publish_time and now (a publish_time after now is not too old).
+// It is not fw::freshness: the tool judges age alone, for any --max-age
+// (recorded deliveries may be weeks old), while fw::freshness also refuses
+// the future and bounds its window to fw::max_window.
 age_check check_delivery_age(fw::timestamp published, fw::timestamp now, std::chrono::nanoseconds max_age) {
   // Timestamps span the whole 64-bit range of nanoseconds (years 1678-2261),
   // so the difference saturates instead of overflowing, symmetrically so

@@ -19,3 +19,8 @@
 #include "webhooks/events.hpp"
 #include "webhooks/parser.hpp"
 #include "webhooks/dispatch.hpp"
+#include "webhooks/freshness.hpp"
+#include "webhooks/idempotency_store.hpp"
+#include "webhooks/consent_tracker.hpp"
+#include "webhooks/source_allowlist.hpp"
+#include "webhooks/receiver.hpp"

@@ -113,6 +113,20 @@ enum class errc : int {
   payee_ids_not_array,
   payee_ids_element_not_string,
   payee_ids_duplicate,
+  // Delivery semantics: freshness, idempotency, consent ordering, sources.
+  publish_time_stale,
+  publish_time_in_future,
+  message_id_too_long,
+  consent_id_missing,
+  consent_id_too_long,
+  window_invalid,
+  store_capacity_invalid,
+  address_malformed,
+  allowlist_empty,
+  allowlist_prefix_malformed,
+  allowlist_host_bits_set,
+  allowlist_too_many_ranges,
+  source_not_allowed,
 };
 
 // error_kind groups errc values by what the receiver should do about them,
@@ -123,6 +137,9 @@ enum class error_kind : int {
   signature,    // not authentic (or the header is malformed): answer 401
   envelope,     // authentic bytes that are not a valid Fiskil envelope: 400
   limit,        // the body or a store exceeded a configured bound: 413/503
+  configuration,  // a configured value other than a secret is unusable (allowlist
+                  // text, store sizes, windows): fix the configuration
+  freshness,      // authentic, but publish_time lies outside the accepted window
 };
 
 namespace detail {
@@ -235,6 +252,32 @@ inline constexpr errc_info errc_table[] = {
     {errc::payee_ids_element_not_string, error_kind::envelope,
      "\"data.payee_ids\" holds an element that is not a string"},
     {errc::payee_ids_duplicate, error_kind::envelope, "\"data.payee_ids\" appears twice"},
+    {errc::publish_time_stale, error_kind::freshness,
+     "\"publish_time\" is older than the freshness window's max_age (a late delivery or a replay)"},
+    {errc::publish_time_in_future, error_kind::freshness,
+     "\"publish_time\" is further in the future than max_future_skew (a clock is wrong)"},
+    {errc::message_id_too_long, error_kind::envelope,
+     "\"message_id\" is longer than the idempotency store's max_id_size"},
+    {errc::consent_id_missing, error_kind::envelope,
+     "consent event has no \"data.consent_id\" (or \"arrangementId\") to order it by"},
+    {errc::consent_id_too_long, error_kind::envelope,
+     "\"data.consent_id\" is longer than the consent tracker's max_id_size"},
+    {errc::window_invalid, error_kind::configuration,
+     "freshness window is unusable: max_age must be over 0 and max_age, max_future_skew and retention at most 7 days"},
+    {errc::store_capacity_invalid, error_kind::configuration,
+     "idempotency store or consent tracker capacity is 0 or over 2^30 entries, or max_id_size is 0"},
+    {errc::address_malformed, error_kind::configuration,
+     "IP address is not dotted-decimal IPv4 or RFC 4291 IPv6 text"},
+    {errc::allowlist_empty, error_kind::configuration,
+     "source allowlist holds no range; write 0.0.0.0/0, ::/0 to allow every source"},
+    {errc::allowlist_prefix_malformed, error_kind::configuration,
+     "source allowlist entry's prefix length is not a number from 0 to 32 (IPv4) or 128 (IPv6)"},
+    {errc::allowlist_host_bits_set, error_kind::configuration,
+     "source allowlist entry has address bits set beyond its prefix length (10.0.0.1/8: write 10.0.0.0/8)"},
+    {errc::allowlist_too_many_ranges, error_kind::configuration,
+     "source allowlist has more ranges than its capacity; use fw::basic_source_allowlist<N> with a larger N"},
+    {errc::source_not_allowed, error_kind::signature,
+     "delivery comes from an address outside the source allowlist"},
 };
 
 inline constexpr std::size_t errc_count = std::size(errc_table);
@@ -243,7 +286,7 @@ consteval bool errc_table_is_ordered() {
   for (std::size_t i = 0; i < errc_count; ++i) {
     if (static_cast<std::size_t>(errc_table[i].code) != i + 1) return false;
   }
-  return static_cast<std::size_t>(errc::payee_ids_duplicate) == errc_count;
+  return static_cast<std::size_t>(errc::source_not_allowed) == errc_count;
 }
 static_assert(errc_table_is_ordered(),
               "fw::errc: detail::errc_table must list every errc once, in declaration order");
@@ -273,6 +316,8 @@ class kind_category_impl final : public std::error_category {
       case error_kind::signature: return "the delivery is not authentic";
       case error_kind::envelope: return "the delivery is not a valid Fiskil envelope";
       case error_kind::limit: return "a configured limit was exceeded";
+      case error_kind::configuration: return "a configured value is unusable";
+      case error_kind::freshness: return "the delivery's publish_time is outside the accepted window";
     }
     return "unknown fiskil-webhooks error kind";
   }
@@ -2247,4 +2292,1486 @@ decltype(auto) dispatch_exhaustive(const event& ev, Handlers&&... handlers) {
 
 }  // namespace fiskil::webhooks
 // ---- end fiskil/webhooks/dispatch.hpp ----
+// ---- begin fiskil/webhooks/freshness.hpp ----
+//
+// Freshness: is a delivery's publish_time recent enough to act on?
+//
+// A valid signature proves who wrote the bytes, not when they arrive. The
+// window below refuses replays of old captures, and it bounds how long the
+// idempotency store and the consent tracker must remember an id: a replay is
+// either older than the window (refused here) or still remembered (refused
+// there).
+//
+// Why the default max_age is 65 minutes. The provider retries a failed
+// delivery up to 5 times, 1 to 10 minutes apart, so its last attempt starts
+// at most 5 x 10 = 50 minutes after its first. On top of that come:
+//   - each of the 6 attempts waiting out its request timeout (taken as 30 s):
+//     6 x 0.5 = 3 minutes;
+//   - the two clocks disagreeing by up to max_future_skew (5 minutes), in
+//     the direction that makes the delivery look older;
+//   - the provider's queue between publishing and the first attempt, and our
+//     own processing: the remaining 7 minutes.
+//   50 + 3 + 5 + 7 = 65 minutes.
+// A shorter window refuses the provider's own last retries as stale; a longer
+// one only makes the stores remember ids longer.
+
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <system_error>
+
+namespace fiskil::webhooks {
+
+// default_max_age covers the provider's whole retry schedule; the header
+// comment above gives the arithmetic.
+inline constexpr std::chrono::nanoseconds default_max_age = std::chrono::minutes{65};
+// default_max_future_skew tolerates clocks (ours and the provider's) that
+// disagree by a few minutes, as NTP-synchronised hosts occasionally do.
+inline constexpr std::chrono::nanoseconds default_max_future_skew = std::chrono::minutes{5};
+// max_window bounds every configured window, so that adding one to any
+// timestamp parse_rfc3339 accepts cannot overflow 64-bit nanoseconds.
+inline constexpr std::chrono::nanoseconds max_window = std::chrono::hours{24 * 7};
+
+// freshness is the window a publish_time must fall in, relative to now:
+//
+//     now - max_age  <=  publish_time  <=  now + max_future_skew
+//
+// Both ends are inclusive: a delivery exactly max_age old is fresh, one
+// nanosecond older is stale. It is a plain value with no state, so a clock
+// that goes backwards only moves the window: deliveries look younger (a
+// replay up to max_age old is still caught by the idempotency store, whose
+// retention adds max_future_skew for that reason) and recent ones may look
+// like they come from the future, which max_future_skew absorbs.
+struct freshness {
+  std::chrono::nanoseconds max_age = default_max_age;
+  std::chrono::nanoseconds max_future_skew = default_max_future_skew;
+
+  // check returns an empty error_code when publish_time is inside the
+  // window at now; errc::publish_time_stale when it is older than max_age,
+  // errc::publish_time_in_future when it is further ahead than
+  // max_future_skew (both of error_kind::freshness). An invalid window (see
+  // validate) refuses every delivery as stale.
+  [[nodiscard]] std::error_code check(timestamp publish_time, timestamp now) const noexcept {
+    if (validate()) return errc::publish_time_stale;
+    if (publish_time < now && gap(now, publish_time) > static_cast<std::uint64_t>(max_age.count()))
+      return errc::publish_time_stale;
+    if (publish_time > now && gap(publish_time, now) > static_cast<std::uint64_t>(max_future_skew.count()))
+      return errc::publish_time_in_future;
+    return {};
+  }
+
+  // validate returns errc::window_invalid unless 0 < max_age <= max_window
+  // and 0 <= max_future_skew <= max_window.
+  [[nodiscard]] std::error_code validate() const noexcept {
+    if (max_age <= std::chrono::nanoseconds::zero() || max_age > max_window ||
+        max_future_skew < std::chrono::nanoseconds::zero() || max_future_skew > max_window)
+      return errc::window_invalid;
+    return {};
+  }
+
+  // retention is how long the stores must remember an id past its
+  // publish_time for every replay to be stale or remembered, with a clock
+  // that may step back by up to max_future_skew between two requests.
+  [[nodiscard]] constexpr std::chrono::nanoseconds retention() const noexcept {
+    return max_age + max_future_skew;
+  }
+
+ private:
+  // gap is later - earlier, exact: two timestamps parse_rfc3339 accepts can
+  // be more than 2^63 ns apart, so the difference is taken unsigned.
+  static constexpr std::uint64_t gap(timestamp later, timestamp earlier) noexcept {
+    return static_cast<std::uint64_t>(later.time_since_epoch().count()) -
+           static_cast<std::uint64_t>(earlier.time_since_epoch().count());
+  }
+};
+
+// clock_source is anything with a noexcept now() returning a timestamp.
+template <class Source>
+concept clock_source = requires(const Source& source) {
+  { source.now() } noexcept -> std::same_as<timestamp>;
+};
+
+// clock is how the receiver reads the time: std::chrono::system_clock by
+// default, or a reference to any clock_source, so tests (and replays of
+// recorded traffic) can inject time. It is two pointers, copied freely; a
+// clock made from a source must not outlive it.
+class clock {
+ public:
+  // clock() reads std::chrono::system_clock.
+  constexpr clock() noexcept = default;
+
+  // clock(source) reads source.now(); source must outlive this clock and
+  // every copy of it, and its now() must be safe to call from every thread
+  // that uses the clock.
+  template <clock_source Source>
+  explicit constexpr clock(const Source& source) noexcept
+      : read_(&read_source<Source>), source_(&source) {}
+
+  [[nodiscard]] timestamp now() const noexcept { return read_(source_); }
+
+ private:
+  static timestamp read_system(const void*) noexcept {
+    return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  }
+  template <class Source>
+  static timestamp read_source(const void* source) noexcept {
+    return static_cast<const Source*>(source)->now();
+  }
+
+  timestamp (*read_)(const void*) noexcept = &read_system;
+  const void* source_ = nullptr;
+};
+
+// manual_clock is a clock_source that says what it was told, for tests and
+// simulations: set and advance may move it either way (backwards too), from
+// any thread.
+class manual_clock {
+ public:
+  explicit manual_clock(timestamp start = {}) noexcept : ns_(start.time_since_epoch().count()) {}
+
+  [[nodiscard]] timestamp now() const noexcept {
+    return timestamp{std::chrono::nanoseconds{ns_.load(std::memory_order_relaxed)}};
+  }
+  void set(timestamp when) noexcept { ns_.store(when.time_since_epoch().count(), std::memory_order_relaxed); }
+  void advance(std::chrono::nanoseconds by) noexcept { ns_.fetch_add(by.count(), std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> ns_;
+};
+
+}  // namespace fiskil::webhooks
+// ---- end fiskil/webhooks/freshness.hpp ----
+// ---- begin fiskil/webhooks/idempotency_store.hpp ----
+//
+// The idempotency store: which message_ids have been seen recently.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+// ---- begin fiskil/webhooks/detail/two_choice_table.hpp ----
+//
+// The fixed-capacity, thread-safe table under fw::idempotency_store and
+// fw::consent_tracker.
+//
+// Design, and why:
+// - Ids are kept as 64-bit SipHash-2-4 tags under a random per-table key,
+//   not as bytes: an entry is the same small size whatever the id's length,
+//   and nobody outside the process can choose ids that collide.
+// - The table is an array of buckets of 15 entries, each bucket with its own
+//   one-byte spin lock. An id may live in either of two buckets chosen by its
+//   hash, and goes into the one with fewer unexpired entries ("power of two
+//   choices"). One candidate bucket would overflow long before the table is
+//   full (a 15-entry bucket at half load overflows about 1% of the time);
+//   two keep every bucket near the average, so that a table sized at 1.5
+//   times its live entries practically never evicts one (see README).
+// - An operation locks its two buckets (lower index first, so two threads
+//   cannot deadlock), scans 30 tags, and unlocks: some tens of nanoseconds.
+//   With thousands of buckets two threads rarely meet on one, and a lock held
+//   that briefly is cheaper to spin on than to sleep on; a waiter yields its
+//   core after 128 spins in case the holder was preempted. Locks rather than
+//   lock-free slots, because "exactly one of two racing threads sees first
+//   time" needs the look-up and the insertion to be one step across two
+//   buckets; under a lock that is plain code that ThreadSanitizer can check.
+// - Entries expire; an expired or empty entry is reused first. Only when
+//   both buckets hold nothing but unexpired entries is one of those evicted
+//   (the one closest to expiry), and the caller is told, so that it can be
+//   counted and reported: the store never forgets silently.
+// - All memory is one allocation, made at construction.
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <thread>
+
+// ---- begin fiskil/webhooks/detail/siphash.hpp ----
+//
+// SipHash-2-4 (Aumasson and Bernstein, 2012), the keyed hash the idempotency
+// store and the consent tracker keep instead of the ids themselves, and a
+// source of random keys for it.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string_view>
+
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define FISKIL_WEBHOOKS_HAVE_GETRANDOM 1
+#endif
+
+namespace fiskil::webhooks::detail::siphash {
+
+// key is SipHash's 128-bit key as two little-endian 64-bit words.
+struct key {
+  std::uint64_t k0 = 0;
+  std::uint64_t k1 = 0;
+};
+
+constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+
+inline std::uint64_t load_le64(const unsigned char* p) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+struct state {
+  std::uint64_t v0, v1, v2, v3;
+  void round() noexcept {
+    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+  }
+  void absorb(std::uint64_t m) noexcept {
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+};
+
+// hash is SipHash-2-4 of text under k, its 64-bit output as an integer (the
+// reference implementation's output bytes, read little-endian).
+inline std::uint64_t hash(const key& k, std::string_view text) noexcept {
+  state s{k.k0 ^ 0x736f6d6570736575ull, k.k1 ^ 0x646f72616e646f6dull, k.k0 ^ 0x6c7967656e657261ull,
+          k.k1 ^ 0x7465646279746573ull};
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  const std::size_t whole = size & ~std::size_t{7};
+  for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i));
+  unsigned char tail[8] = {};
+  std::memcpy(tail, p + whole, size - whole);
+  tail[7] = static_cast<unsigned char>(size);
+  s.absorb(load_le64(tail));
+  s.v2 ^= 0xff;
+  s.round();
+  s.round();
+  s.round();
+  s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+// random_key draws a key from the operating system (getrandom, falling back
+// to std::random_device). It is called once per store, at construction.
+inline key random_key() noexcept {
+  std::array<unsigned char, 16> bytes{};
+  std::size_t filled = 0;
+#if defined(FISKIL_WEBHOOKS_HAVE_GETRANDOM)
+  while (filled < bytes.size()) {
+    const ssize_t got = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
+    if (got <= 0) break;
+    filled += static_cast<std::size_t>(got);
+  }
+#endif
+  if (filled < bytes.size()) {
+    std::random_device device;
+    for (std::size_t i = 0; i < bytes.size(); i += 4) {
+      const std::uint32_t word = device();
+      std::memcpy(bytes.data() + i, &word, 4);
+    }
+  }
+  return {load_le64(bytes.data()), load_le64(bytes.data() + 8)};
+}
+
+}  // namespace fiskil::webhooks::detail::siphash
+// ---- end fiskil/webhooks/detail/siphash.hpp ----
+
+namespace fiskil::webhooks::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// spin_lock is a one-byte test-and-test-and-set lock for critical sections
+// of a few tens of nanoseconds.
+class spin_lock {
+ public:
+  void lock() noexcept {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      for (unsigned spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < 128) {
+          cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+// never is the expiry of an empty entry: expired at every time.
+inline constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
+
+// expiry_after is publish_ns + retention_ns, saturated (retention is bounded
+// by fw::max_window, so this saturates only near the end of 2262).
+constexpr std::int64_t expiry_after(std::int64_t publish_ns, std::int64_t retention_ns) noexcept {
+  return publish_ns > std::numeric_limits<std::int64_t>::max() - retention_ns
+             ? std::numeric_limits<std::int64_t>::max()
+             : publish_ns + retention_ns;
+}
+
+inline constexpr std::size_t bucket_ways = 15;
+// max_table_capacity bounds a table at 2^30 entries (some 18 GiB for the
+// store), far beyond need, so that sizes never overflow.
+inline constexpr std::size_t max_table_capacity = std::size_t{1} << 30;
+
+template <class Slot>
+struct alignas(64) bucket {
+  spin_lock lock;
+  std::uint64_t tags[bucket_ways];
+  Slot slots[bucket_ways];
+};
+
+// two_choice_table holds Slots keyed by id. ExpiryOf is a small copyable
+// callable: expiry_of(slot) is the slot's expiry in nanoseconds since the
+// epoch, `never` for an empty slot.
+template <class Slot, class ExpiryOf>
+class two_choice_table {
+ public:
+  using bucket_type = bucket<Slot>;
+  static constexpr std::size_t bytes_per_entry = sizeof(bucket_type) / bucket_ways;
+
+  // create allocates room for at least capacity entries (rounded up to a
+  // power of two of buckets). Errors: store_capacity_invalid for 0 or more
+  // than max_table_capacity, out_of_memory.
+  [[nodiscard]] static result<two_choice_table> create(std::size_t capacity, ExpiryOf expiry_of = {}) noexcept {
+    if (capacity == 0 || capacity > max_table_capacity) return errc::store_capacity_invalid;
+    const std::size_t buckets = std::bit_ceil((capacity + bucket_ways - 1) / bucket_ways);
+    two_choice_table made{expiry_of};
+    made.buckets_.reset(new (std::nothrow) bucket_type[buckets]());
+    if (!made.buckets_) return errc::out_of_memory;
+    made.mask_ = buckets - 1;
+    made.key_ = siphash::random_key();
+    return made;
+  }
+
+  two_choice_table(two_choice_table&& other) noexcept
+      : buckets_(std::move(other.buckets_)),
+        mask_(other.mask_),
+        key_(other.key_),
+        expiry_of_(other.expiry_of_),
+        evicted_unexpired_(other.evicted_unexpired_.load(std::memory_order_relaxed)) {}
+  two_choice_table& operator=(two_choice_table&& other) noexcept {
+    buckets_ = std::move(other.buckets_);
+    mask_ = other.mask_;
+    key_ = other.key_;
+    expiry_of_ = other.expiry_of_;
+    evicted_unexpired_.store(other.evicted_unexpired_.load(std::memory_order_relaxed),
+                             std::memory_order_relaxed);
+    return *this;
+  }
+  two_choice_table(const two_choice_table&) = delete;
+  two_choice_table& operator=(const two_choice_table&) = delete;
+  ~two_choice_table() = default;
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return (mask_ + 1) * bucket_ways; }
+  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept {
+    return evicted_unexpired_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t hash(std::string_view id) const noexcept { return siphash::hash(key_, id); }
+
+  // entry is a slot found or claimed, with its tag.
+  struct entry {
+    std::uint64_t* tag;
+    Slot* slot;
+  };
+
+  // locked is the two buckets of one id, locked for as long as it lives.
+  class locked {
+   public:
+    locked(const locked&) = delete;
+    locked& operator=(const locked&) = delete;
+    ~locked() {
+      first_->lock.unlock();
+      if (second_ != first_) second_->lock.unlock();
+    }
+
+    // find returns the occupied entry tagged tag, or a null entry.
+    [[nodiscard]] entry find() noexcept {
+      for (bucket_type* b : {first_, second_}) {
+        for (std::size_t i = 0; i < bucket_ways; ++i) {
+          if (b->tags[i] == tag_ && expiry_of_(b->slots[i]) != never) return {&b->tags[i], &b->slots[i]};
+        }
+        if (second_ == first_) break;
+      }
+      return {nullptr, nullptr};
+    }
+
+    // claim returns an entry for the id, tagged and ready for the caller to
+    // fill: an empty or expired one (at now_ns) from the bucket with fewer
+    // unexpired entries, else the unexpired entry closest to expiry, in
+    // which case evicted_unexpired is set and counted.
+    [[nodiscard]] entry claim(std::int64_t now_ns, bool& evicted_unexpired) noexcept {
+      const auto live = [this, now_ns](const bucket_type* b) {
+        std::size_t count = 0;
+        for (std::size_t i = 0; i < bucket_ways; ++i) count += expiry_of_(b->slots[i]) >= now_ns ? 1 : 0;
+        return count;
+      };
+      bucket_type* target = first_;
+      if (second_ != first_ && live(second_) < live(first_)) target = second_;
+      for (std::size_t i = 0; i < bucket_ways; ++i) {
+        if (expiry_of_(target->slots[i]) < now_ns) {
+          evicted_unexpired = false;
+          return take(target, i);
+        }
+      }
+      // Both buckets hold only unexpired entries.
+      bucket_type* victim_bucket = first_;
+      std::size_t victim = 0;
+      for (bucket_type* b : {first_, second_}) {
+        for (std::size_t i = 0; i < bucket_ways; ++i) {
+          if (expiry_of_(b->slots[i]) < expiry_of_(victim_bucket->slots[victim])) {
+            victim_bucket = b;
+            victim = i;
+          }
+        }
+      }
+      evicted_unexpired = true;
+      counter_->fetch_add(1, std::memory_order_relaxed);
+      return take(victim_bucket, victim);
+    }
+
+   private:
+    friend class two_choice_table;
+    locked(bucket_type* a, bucket_type* b, std::uint64_t tag, std::atomic<std::uint64_t>* counter,
+           ExpiryOf expiry_of) noexcept
+        : first_(a < b ? a : b), second_(a < b ? b : a), tag_(tag), counter_(counter), expiry_of_(expiry_of) {
+      first_->lock.lock();
+      if (second_ != first_) second_->lock.lock();
+    }
+    entry take(bucket_type* b, std::size_t i) noexcept {
+      b->tags[i] = tag_;
+      b->slots[i] = Slot{};
+      return {&b->tags[i], &b->slots[i]};
+    }
+
+    bucket_type* first_;
+    bucket_type* second_;
+    std::uint64_t tag_;
+    std::atomic<std::uint64_t>* counter_;
+    ExpiryOf expiry_of_;
+  };
+
+  // lock locks the two buckets where the id hashed to hash may live.
+  [[nodiscard]] locked lock(std::uint64_t hash) noexcept {
+    bucket_type* base = buckets_.get();
+    const std::size_t a = static_cast<std::size_t>(hash) & mask_;
+    const std::size_t b = static_cast<std::size_t>(std::rotl(hash, 32)) & mask_;
+    return locked{base + a, base + b, hash, &evicted_unexpired_, expiry_of_};
+  }
+
+ private:
+  explicit two_choice_table(ExpiryOf expiry_of) noexcept : expiry_of_(expiry_of) {}
+
+  std::unique_ptr<bucket_type[]> buckets_;
+  std::size_t mask_ = 0;
+  siphash::key key_{};
+  ExpiryOf expiry_of_;
+  std::atomic<std::uint64_t> evicted_unexpired_{0};
+};
+
+}  // namespace fiskil::webhooks::detail
+// ---- end fiskil/webhooks/detail/two_choice_table.hpp ----
+
+namespace fiskil::webhooks {
+
+// idempotency_store_options sizes an idempotency_store.
+struct idempotency_store_options {
+  // capacity is the number of ids held, rounded up (to a power of two of
+  // 15-entry buckets). Size it at 1.5 times the deliveries expected within
+  // one retention; evicted_unexpired() says when that was too few.
+  std::size_t capacity = std::size_t{1} << 16;
+  // retention is how long past its publish_time an id is remembered. It
+  // must be at least the freshness window's retention() (max_age plus
+  // max_future_skew), so that a replay is either stale or a duplicate.
+  std::chrono::nanoseconds retention = freshness{}.retention();
+  // max_id_size bounds a message_id in bytes (the provider's are 16 digits);
+  // longer ones are refused with errc::message_id_too_long.
+  std::size_t max_id_size = 256;
+};
+
+// sighting says whether an id was new to the store.
+enum class sighting : std::uint8_t {
+  first_time,  // recorded now: process the delivery
+  duplicate,   // already recorded and unexpired: processed before, do nothing
+};
+
+// remember_result is the verdict of idempotency_store::remember.
+struct remember_result {
+  sighting verdict;
+  // evicted_unexpired is true when recording this id pushed out another id
+  // still inside its retention: a replay of that one would now be taken for
+  // a first sighting. The store is too small for the traffic; it is also
+  // counted in idempotency_store::evicted_unexpired().
+  bool evicted_unexpired;
+};
+
+// idempotency_store is a fixed-capacity set of recently seen message_ids,
+// safe for concurrent use by every thread of a gateway.
+//
+// remember(id, ...) answers first_time or duplicate and records the id in one
+// atomic step: of two threads racing on one id, exactly one gets first_time.
+// Ids are remembered until publish_time + retention; after that their room is
+// reused. When the store is full of unexpired ids it evicts the one closest
+// to expiry and says so (in the result and in a counter): never a silent
+// hole.
+//
+// Memory: one allocation at create(), none after; bytes_per_entry (about 17)
+// per entry of capacity(). Ids are stored as 64-bit SipHash-2-4 tags under a
+// key drawn at random per store, not as bytes. Two different ids are taken
+// for one only if their tags are equal: for an id, at most 30 tags are
+// compared (its two buckets), so the chance that a new id is reported a
+// duplicate is at most 30 / 2^64 (below 2 in 10^18) per call, and no one
+// outside the process can steer it, because the key is secret and random.
+//
+// Design of the table (two-choice buckets, per-bucket spin locks) and why:
+// detail/two_choice_table.hpp. Moving a store is not thread-safe: move it
+// only before sharing it.
+class idempotency_store {
+  // A slot is the id's expiry in ns since the epoch; detail::never when empty.
+  struct slot {
+    std::int64_t expires_ns = detail::never;
+  };
+  struct expiry_of {
+    std::int64_t operator()(const slot& s) const noexcept { return s.expires_ns; }
+  };
+  using table = detail::two_choice_table<slot, expiry_of>;
+
+ public:
+  // bytes_per_entry is the store's memory per entry of capacity(): 17.
+  static constexpr std::size_t bytes_per_entry = table::bytes_per_entry;
+
+  // create makes a store. Errors: store_capacity_invalid (capacity 0 or
+  // over 2^30, or max_id_size 0), window_invalid (retention not in
+  // (0, fw::max_window]), out_of_memory.
+  [[nodiscard]] static result<idempotency_store> create(const idempotency_store_options& options = {}) noexcept {
+    if (options.max_id_size == 0) return errc::store_capacity_invalid;
+    if (options.retention <= std::chrono::nanoseconds::zero() || options.retention > max_window)
+      return errc::window_invalid;
+    result<table> made = table::create(options.capacity);
+    if (!made) return made.error();
+    return idempotency_store{std::move(*made), options};
+  }
+
+  // remember records message_id, published at publish_time, as seen at now,
+  // unless it already is. An id whose retention has already ended at now is
+  // answered first_time and not kept: check freshness first (the receiver
+  // does), so that such a delivery is refused as stale instead. Errors:
+  // message_id_empty, message_id_too_long.
+  [[nodiscard]] result<remember_result> remember(std::string_view message_id, timestamp publish_time,
+                                                 timestamp now) noexcept {
+    if (message_id.empty()) return errc::message_id_empty;
+    if (message_id.size() > max_id_size_) return errc::message_id_too_long;
+    const std::int64_t now_ns = now.time_since_epoch().count();
+    const std::int64_t expires = detail::expiry_after(publish_time.time_since_epoch().count(), retention_ns_);
+    auto buckets = table_.lock(table_.hash(message_id));
+    if (const table::entry found = buckets.find(); found.slot != nullptr) {
+      slot& held = *found.slot;
+      if (held.expires_ns >= now_ns) {
+        // A retry of the same message carries the same publish_time; should
+        // one id come with a later one, remember it for the longer time.
+        held.expires_ns = std::max(held.expires_ns, expires);
+        return remember_result{sighting::duplicate, false};
+      }
+      held.expires_ns = expires;  // expired: taken afresh by this sighting
+      return remember_result{sighting::first_time, false};
+    }
+    bool evicted = false;
+    const table::entry claimed = buckets.claim(now_ns, evicted);
+    claimed.slot->expires_ns = expires;
+    return remember_result{sighting::first_time, evicted};
+  }
+
+  // forget removes message_id, so that its next delivery is a first
+  // sighting again: for a gateway that recorded an id, then failed to
+  // process the delivery and wants the provider's retry. Returns whether the
+  // id was held.
+  bool forget(std::string_view message_id) noexcept {
+    auto buckets = table_.lock(table_.hash(message_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return false;
+    found.slot->expires_ns = detail::never;
+    return true;
+  }
+
+  // contains says whether message_id is held and unexpired at now.
+  [[nodiscard]] bool contains(std::string_view message_id, timestamp now) noexcept {
+    auto buckets = table_.lock(table_.hash(message_id));
+    const table::entry found = buckets.find();
+    return found.slot != nullptr && found.slot->expires_ns >= now.time_since_epoch().count();
+  }
+
+  // capacity is the number of ids the store holds (at least the capacity
+  // asked for).
+  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
+  [[nodiscard]] std::chrono::nanoseconds retention() const noexcept {
+    return std::chrono::nanoseconds{retention_ns_};
+  }
+  [[nodiscard]] std::size_t max_id_size() const noexcept { return max_id_size_; }
+  // evicted_unexpired counts the ids evicted before their retention ended,
+  // since create(). Anything but 0 means the store is too small.
+  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
+
+ private:
+  idempotency_store(table&& t, const idempotency_store_options& options) noexcept
+      : table_(std::move(t)), retention_ns_(options.retention.count()), max_id_size_(options.max_id_size) {}
+
+  table table_;
+  std::int64_t retention_ns_;
+  std::size_t max_id_size_;
+};
+
+}  // namespace fiskil::webhooks
+// ---- end fiskil/webhooks/idempotency_store.hpp ----
+// ---- begin fiskil/webhooks/consent_tracker.hpp ----
+//
+// Consent ordering: apply consent events in publish_time order, and never
+// after a revocation.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+namespace fiskil::webhooks {
+
+// consent_change is what a consent event says happened. The values order
+// events published at the same instant: received, then updated, then revoked.
+enum class consent_change : std::uint8_t { received = 1, updated = 2, revoked = 3 };
+
+// consent_change_of<E> is the change a consent event type carries.
+template <consent_event E>
+inline constexpr consent_change consent_change_of =
+    std::is_same_v<std::remove_cvref_t<E>, consent_received> ? consent_change::received
+    : std::is_same_v<std::remove_cvref_t<E>, consent_updated> ? consent_change::updated
+                                                              : consent_change::revoked;
+
+// consent_order classifies a consent event against what was applied before.
+enum class consent_order : std::uint8_t {
+  newer,             // apply it: it is now the consent's latest state
+  duplicate,         // the same change at the same publish_time was applied already
+  stale,             // older than the state already applied: ignore it
+  after_revocation,  // the consent is revoked, and revocation is final: ignore it
+};
+
+// consent_step is the verdict of consent_tracker::observe.
+struct consent_step {
+  consent_order verdict;
+  // evicted_unexpired is true when recording this consent pushed out another
+  // one still inside its retention; also counted in evicted_unexpired().
+  bool evicted_unexpired;
+};
+
+// consent_state is the latest change applied to a consent.
+struct consent_state {
+  consent_change change;
+  timestamp publish_time;
+};
+
+// consent_tracker_options sizes a consent_tracker.
+struct consent_tracker_options {
+  // capacity is the number of consents held, rounded up; 1.5 times the
+  // consents with events within one retention is ample.
+  std::size_t capacity = std::size_t{1} << 14;
+  // retention is how long past its latest publish_time a consent is kept for
+  // certain; the freshness window's retention() or more.
+  std::chrono::nanoseconds retention = freshness{}.retention();
+  // max_id_size bounds a consent_id in bytes (the provider's are 36-byte
+  // UUIDs); longer ones are refused with errc::consent_id_too_long.
+  std::size_t max_id_size = 256;
+};
+
+// consent_tracker remembers, per consent_id, the latest consent event
+// applied, so that events delivered out of order are classified instead of
+// applied blindly:
+//
+// - Events are ordered by publish_time, then received < updated < revoked for
+//   equal times. Later than the latest applied: newer (and it becomes the
+//   latest). Equal: duplicate. Earlier: stale.
+// - consent.revoked is final. Once a consent is revoked, any other event for
+//   it is after_revocation, whatever its publish_time, so a late
+//   consent.updated cannot resurrect it; another consent.revoked is a
+//   duplicate. A revocation is never stale: it is applied even when an
+//   update with a later publish_time was applied first.
+//
+// A consent is kept at least until its latest publish_time plus retention;
+// past that, any event older than its latest state is stale by the freshness
+// window anyway, so its room may be reused. If the tracker is full of
+// consents still inside their retention, it evicts the one closest to expiry
+// and reports it (in the result and a counter). What eviction loses: an
+// event for an evicted consent is judged as the consent's first, so a
+// revoked consent whose entry was evicted could be "updated" again by an
+// event with a later publish_time than its revocation (which the provider
+// never sends).
+//
+// Memory, concurrency and hashing are those of idempotency_store: one
+// allocation at create(), bytes_per_entry (about 34) per entry, consent_ids
+// kept as 64-bit keyed SipHash-2-4 tags (two consents are confused with
+// probability at most 30 / 2^64 per call), every call safe from any thread
+// and atomic: of two threads racing with the same event, exactly one gets
+// newer. Moving a tracker is not thread-safe.
+class consent_tracker {
+  struct slot {
+    std::int64_t latest_ns = 0;
+    std::int64_t previous_ns = 0;
+    std::uint8_t latest = 0;    // consent_change, 0 when empty
+    std::uint8_t previous = 0;  // consent_change, 0 when there is none
+  };
+  struct expiry_of {
+    std::int64_t retention_ns = 0;
+    std::int64_t operator()(const slot& s) const noexcept {
+      if (s.latest == 0) return detail::never;
+      return detail::expiry_after(std::max(s.latest_ns, s.previous != 0 ? s.previous_ns : s.latest_ns),
+                                  retention_ns);
+    }
+  };
+  using table = detail::two_choice_table<slot, expiry_of>;
+
+ public:
+  // bytes_per_entry is the tracker's memory per entry of capacity(): 34.
+  static constexpr std::size_t bytes_per_entry = table::bytes_per_entry;
+
+  // create makes a tracker. Errors: store_capacity_invalid (capacity 0 or
+  // over 2^30, or max_id_size 0), window_invalid (retention not in
+  // (0, fw::max_window]), out_of_memory.
+  [[nodiscard]] static result<consent_tracker> create(const consent_tracker_options& options = {}) noexcept {
+    if (options.max_id_size == 0) return errc::store_capacity_invalid;
+    if (options.retention <= std::chrono::nanoseconds::zero() || options.retention > max_window)
+      return errc::window_invalid;
+    result<table> made = table::create(options.capacity, expiry_of{options.retention.count()});
+    if (!made) return made.error();
+    return consent_tracker{std::move(*made), options.max_id_size};
+  }
+
+  // observe classifies a change to consent_id published at publish_time and,
+  // when it is newer, records it as the consent's latest state. now decides
+  // which entries have expired. Errors: consent_id_missing (empty id),
+  // consent_id_too_long.
+  [[nodiscard]] result<consent_step> observe(std::string_view consent_id, consent_change change,
+                                             timestamp publish_time, timestamp now) noexcept {
+    if (consent_id.empty()) return errc::consent_id_missing;
+    if (consent_id.size() > max_id_size_) return errc::consent_id_too_long;
+    const std::int64_t at = publish_time.time_since_epoch().count();
+    const auto kind = static_cast<std::uint8_t>(change);
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) {
+      bool evicted = false;
+      slot& fresh = *buckets.claim(now.time_since_epoch().count(), evicted).slot;
+      fresh.latest_ns = at;
+      fresh.latest = kind;
+      return consent_step{consent_order::newer, evicted};
+    }
+    slot& held = *found.slot;
+    constexpr auto revoked = static_cast<std::uint8_t>(consent_change::revoked);
+    if (held.latest == revoked) {
+      return consent_step{kind == revoked ? consent_order::duplicate : consent_order::after_revocation, false};
+    }
+    const bool later = at > held.latest_ns || (at == held.latest_ns && kind > held.latest);
+    if (kind == revoked || later) {
+      held.previous_ns = held.latest_ns;
+      held.previous = held.latest;
+      held.latest_ns = at;
+      held.latest = kind;
+      return consent_step{consent_order::newer, false};
+    }
+    const bool same = at == held.latest_ns && kind == held.latest;
+    return consent_step{same ? consent_order::duplicate : consent_order::stale, false};
+  }
+
+  // observe(event, now) is observe with the event's consent_id, change and
+  // publish_time.
+  template <consent_event Event>
+  [[nodiscard]] result<consent_step> observe(const Event& event, timestamp now) noexcept {
+    return observe(event.consent_id, consent_change_of<Event>, event.publish_time, now);
+  }
+
+  // retract undoes an observe that answered newer, when that change is still
+  // the consent's latest: the state goes back to what it was before (or the
+  // consent is forgotten). For a gateway that failed to act on the event and
+  // wants the provider's retry to be newer again. Returns whether it undid.
+  bool retract(std::string_view consent_id, consent_change change, timestamp publish_time) noexcept {
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return false;
+    slot& held = *found.slot;
+    if (held.latest != static_cast<std::uint8_t>(change) || held.latest_ns != publish_time.time_since_epoch().count())
+      return false;
+    held.latest = held.previous;
+    held.latest_ns = held.previous_ns;
+    held.previous = 0;
+    held.previous_ns = 0;
+    return true;
+  }
+
+  // latest returns the latest change applied to consent_id, if it is held.
+  [[nodiscard]] std::optional<consent_state> latest(std::string_view consent_id) noexcept {
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return std::nullopt;
+    return consent_state{static_cast<consent_change>(found.slot->latest),
+                         timestamp{std::chrono::nanoseconds{found.slot->latest_ns}}};
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
+  [[nodiscard]] std::size_t max_id_size() const noexcept { return max_id_size_; }
+  // evicted_unexpired counts the consents evicted before their retention
+  // ended, since create(). Anything but 0 means the tracker is too small.
+  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
+
+ private:
+  consent_tracker(table&& t, std::size_t max_id_size) noexcept : table_(std::move(t)), max_id_size_(max_id_size) {}
+
+  table table_;
+  std::size_t max_id_size_;
+};
+
+}  // namespace fiskil::webhooks
+// ---- end fiskil/webhooks/consent_tracker.hpp ----
+// ---- begin fiskil/webhooks/source_allowlist.hpp ----
+//
+// Source allowlist: accept deliveries only from the provider's addresses.
+// The addresses are configuration, read from text at start-up; nothing here
+// names the provider's ranges.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+namespace fiskil::webhooks {
+
+// ip_address is an IPv4 or IPv6 address, kept as 16 bytes in network order;
+// IPv4 addresses are kept IPv4-mapped (::ffff:a.b.c.d, RFC 4291 2.5.5.2), so
+// that "10.1.2.3" and "::ffff:10.1.2.3" are the same address and match the
+// same ranges. A trivially copyable value.
+class ip_address {
+ public:
+  // ip_address() is ::, the unspecified address.
+  constexpr ip_address() noexcept = default;
+
+  // parse reads dotted-decimal IPv4 ("192.0.2.1": four decimal octets, no
+  // leading zeros) or RFC 4291 IPv6 text ("2001:db8::1", "::ffff:192.0.2.1").
+  // No surrounding whitespace, brackets, ports or zone ids ("%eth0").
+  // Error: address_malformed. Does not allocate.
+  [[nodiscard]] static result<ip_address> parse(std::string_view text) noexcept;
+
+  // from_bytes takes an address in network byte order: 4 bytes (IPv4, such
+  // as sockaddr_in's sin_addr) or 16 (IPv6, sin6_addr). Error:
+  // address_malformed for any other size.
+  [[nodiscard]] static result<ip_address> from_bytes(std::span<const unsigned char> bytes) noexcept {
+    ip_address made;
+    if (bytes.size() == 4) {
+      made.bytes_[10] = made.bytes_[11] = 0xff;
+      for (std::size_t i = 0; i < 4; ++i) made.bytes_[12 + i] = bytes[i];
+      return made;
+    }
+    if (bytes.size() != 16) return errc::address_malformed;
+    for (std::size_t i = 0; i < 16; ++i) made.bytes_[i] = bytes[i];
+    return made;
+  }
+
+  // is_v4 says whether this is an IPv4 (IPv4-mapped) address.
+  [[nodiscard]] constexpr bool is_v4() const noexcept {
+    for (std::size_t i = 0; i < 10; ++i)
+      if (bytes_[i] != 0) return false;
+    return bytes_[10] == 0xff && bytes_[11] == 0xff;
+  }
+  // bytes is the 16-byte form, network order.
+  [[nodiscard]] constexpr const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+
+  friend constexpr bool operator==(const ip_address&, const ip_address&) noexcept = default;
+
+ private:
+  friend struct ip_range;
+  constexpr std::uint64_t high() const noexcept { return word(0); }
+  constexpr std::uint64_t low() const noexcept { return word(8); }
+  constexpr std::uint64_t word(std::size_t at) const noexcept {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < 8; ++i) w = (w << 8) | bytes_[at + i];
+    return w;
+  }
+
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
+// ip_range is a CIDR range: the addresses whose first prefix_length bits
+// (counted in the 128-bit form, so an IPv4 /8 is a /104) equal network's.
+struct ip_range {
+  std::uint64_t network_high = 0, network_low = 0;
+  std::uint64_t mask_high = 0, mask_low = 0;
+  std::uint8_t prefix_length = 0;  // 0 to 128, in the 128-bit form
+
+  // make returns the range, or allowlist_host_bits_set when network has bits
+  // set past the prefix (10.0.0.1/8 names no range: write 10.0.0.0/8).
+  [[nodiscard]] static result<ip_range> make(const ip_address& network, unsigned prefix_length) noexcept {
+    ip_range range;
+    range.prefix_length = static_cast<std::uint8_t>(prefix_length);
+    range.mask_high = prefix_length == 0 ? 0 : prefix_length >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - prefix_length);
+    range.mask_low = prefix_length <= 64 ? 0 : prefix_length >= 128 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (128 - prefix_length);
+    range.network_high = network.high() & range.mask_high;
+    range.network_low = network.low() & range.mask_low;
+    if (range.network_high != network.high() || range.network_low != network.low())
+      return errc::allowlist_host_bits_set;
+    return range;
+  }
+
+  [[nodiscard]] constexpr bool contains(const ip_address& address) const noexcept {
+    return (address.high() & mask_high) == network_high && (address.low() & mask_low) == network_low;
+  }
+};
+
+// allowlist_parse_error says where source_allowlist text went wrong: the
+// error, the entry's number (1 for the first entry), its byte offset in the
+// text, and the entry as written (a view into the text given to parse).
+struct allowlist_parse_error {
+  std::error_code code;
+  std::size_t entry = 0;
+  std::size_t offset = 0;
+  std::string_view text;
+};
+
+namespace detail::ip_text {
+
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// parse_v4 reads exactly four dotted decimal octets into out[0..3].
+constexpr bool parse_v4(std::string_view text, std::uint8_t* out) noexcept {
+  std::size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+    const std::size_t first = i;
+    unsigned value = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - first < 3) value = value * 10 + unsigned(text[i++] - '0');
+    const std::size_t digits = i - first;
+    // No leading zeros: "010" is octal to some parsers and decimal to others.
+    if (digits == 0 || value > 255 || (digits > 1 && text[first] == '0')) return false;
+    out[part] = static_cast<std::uint8_t>(value);
+  }
+  return i == text.size();
+}
+
+// parse_v6 reads RFC 4291 2.2 text: eight groups of 1 to 4 hex digits, one
+// "::" standing for one or more zero groups, the last 32 bits optionally
+// dotted-decimal.
+constexpr bool parse_v6(std::string_view text, std::uint8_t* out) noexcept {
+  if (text.size() < 2 || text.size() > 45) return false;
+  std::uint16_t groups[8] = {};
+  int count = 0;
+  int gap = -1;  // the group index where "::" stands
+  std::size_t i = 0;
+  if (text[0] == ':') {
+    if (text[1] != ':') return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < text.size()) {
+    if (count == 8) return false;
+    std::size_t end = i;
+    bool dotted = false;
+    while (end < text.size() && text[end] != ':') dotted |= text[end++] == '.';
+    if (dotted) {
+      std::uint8_t v4[4] = {};
+      if (end != text.size() || count > 6 || !parse_v4(text.substr(i, end - i), v4)) return false;
+      groups[count++] = static_cast<std::uint16_t>(v4[0] << 8 | v4[1]);
+      groups[count++] = static_cast<std::uint16_t>(v4[2] << 8 | v4[3]);
+      i = end;
+      break;
+    }
+    if (end == i || end - i > 4) return false;
+    unsigned value = 0;
+    for (std::size_t k = i; k < end; ++k) {
+      const int digit = hex_value(text[k]);
+      if (digit < 0) return false;
+      value = value * 16 + unsigned(digit);
+    }
+    groups[count++] = static_cast<std::uint16_t>(value);
+    i = end;
+    if (i == text.size()) break;
+    ++i;  // the ':'
+    if (i == text.size()) return false;  // a trailing single ':'
+    if (text[i] == ':') {
+      if (gap >= 0) return false;  // a second "::"
+      gap = count;
+      ++i;
+    }
+  }
+  if (gap < 0 ? count != 8 : count > 7) return false;
+  const int zeros = 8 - count;
+  for (int g = 0, k = 0; g < 8; ++g) {
+    const bool in_gap = gap >= 0 && g >= gap && g < gap + zeros;
+    const std::uint16_t value = in_gap ? 0 : groups[k++];
+    out[2 * g] = static_cast<std::uint8_t>(value >> 8);
+    out[2 * g + 1] = static_cast<std::uint8_t>(value);
+  }
+  return true;
+}
+
+}  // namespace detail::ip_text
+
+inline result<ip_address> ip_address::parse(std::string_view text) noexcept {
+  ip_address made;
+  if (text.find(':') != std::string_view::npos) {
+    if (!detail::ip_text::parse_v6(text, made.bytes_.data())) return errc::address_malformed;
+    return made;
+  }
+  std::uint8_t v4[4] = {};
+  if (!detail::ip_text::parse_v4(text, v4)) return errc::address_malformed;
+  return from_bytes(std::span<const unsigned char>{v4, 4});
+}
+
+// basic_source_allowlist is a set of up to Capacity IPv4 and IPv6 CIDR
+// ranges, stored inline (no heap), checked with contains(). Read it from
+// configuration with parse(); use fw::source_allowlist (64 ranges) unless you
+// need more. It is a value: copy it freely, share it read-only between
+// threads without locking.
+template <std::size_t Capacity>
+class basic_source_allowlist {
+  static_assert(Capacity >= 1, "fw::basic_source_allowlist<Capacity>: Capacity must be at least 1");
+
+ public:
+  static constexpr std::size_t capacity = Capacity;
+
+  // parse reads ranges from text: entries separated by commas or whitespace
+  // (spaces, tabs, newlines), '#' starting a comment to the end of its line.
+  // An entry is "address/prefix" (prefix 0-32 for IPv4, 0-128 for IPv6) or a
+  // bare address (a /32 or /128). IPv4 ranges also match IPv4-mapped IPv6
+  // addresses. Errors: address_malformed, allowlist_prefix_malformed,
+  // allowlist_host_bits_set, allowlist_too_many_ranges, allowlist_empty
+  // (no entry at all: write "0.0.0.0/0, ::/0" to allow every source). When
+  // error is given, it is filled with where the first bad entry is.
+  [[nodiscard]] static result<basic_source_allowlist> parse(std::string_view text,
+                                                                      allowlist_parse_error* error = nullptr) noexcept {
+    basic_source_allowlist made;
+    std::size_t i = 0, number = 0;
+    const auto fail = [&](errc code, std::size_t offset, std::string_view entry) -> result<basic_source_allowlist> {
+      if (error != nullptr) *error = {code, number, offset, entry};
+      return code;
+    };
+    while (i < text.size()) {
+      const char c = text[i];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',') {
+        ++i;
+        continue;
+      }
+      if (c == '#') {
+        while (i < text.size() && text[i] != '\n') ++i;
+        continue;
+      }
+      const std::size_t start = i;
+      while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n' &&
+             text[i] != ',' && text[i] != '#')
+        ++i;
+      const std::string_view entry = text.substr(start, i - start);
+      ++number;
+      const std::size_t slash = entry.find('/');
+      const std::string_view address_text = entry.substr(0, slash);
+      const result<ip_address> address = ip_address::parse(address_text);
+      if (!address) return fail(errc::address_malformed, start, entry);
+      const bool v4 = address_text.find(':') == std::string_view::npos;
+      const unsigned family_bits = v4 ? 32 : 128;
+      unsigned prefix = family_bits;
+      if (slash != std::string_view::npos) {
+        const std::string_view digits = entry.substr(slash + 1);
+        if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0'))
+          return fail(errc::allowlist_prefix_malformed, start, entry);
+        prefix = 0;
+        for (const char d : digits) {
+          if (d < '0' || d > '9') return fail(errc::allowlist_prefix_malformed, start, entry);
+          prefix = prefix * 10 + unsigned(d - '0');
+        }
+        if (prefix > family_bits) return fail(errc::allowlist_prefix_malformed, start, entry);
+      }
+      const result<ip_range> range = ip_range::make(*address, v4 ? 96 + prefix : prefix);
+      if (!range) return fail(errc::allowlist_host_bits_set, start, entry);
+      if (made.size_ == Capacity) return fail(errc::allowlist_too_many_ranges, start, entry);
+      made.ranges_[made.size_++] = *range;
+    }
+    if (made.size_ == 0) return fail(errc::allowlist_empty, 0, text);
+    return made;
+  }
+
+  // contains says whether address is in one of the ranges.
+  [[nodiscard]] constexpr bool contains(const ip_address& address) const noexcept {
+    for (std::size_t i = 0; i < size_; ++i)
+      if (ranges_[i].contains(address)) return true;
+    return false;
+  }
+
+  // contains(text) parses address text as ip_address::parse does; text that
+  // is not an address is not in any range. Does not allocate.
+  [[nodiscard]] bool contains(std::string_view address) const noexcept {
+    const result<ip_address> parsed = ip_address::parse(address);
+    return parsed && contains(*parsed);
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] constexpr std::span<const ip_range> ranges() const noexcept { return {ranges_.data(), size_}; }
+
+ private:
+  std::array<ip_range, Capacity> ranges_{};
+  std::size_t size_ = 0;
+};
+
+// source_allowlist holds up to 64 ranges.
+using source_allowlist = basic_source_allowlist<64>;
+
+}  // namespace fiskil::webhooks
+// ---- end fiskil/webhooks/source_allowlist.hpp ----
+// ---- begin fiskil/webhooks/receiver.hpp ----
+//
+// The receiver: everything a gateway does with one delivery, in order, with
+// one outcome that maps to the HTTP status the provider should see.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace fiskil::webhooks {
+
+// outcome is what a receiver did with one delivery. The first four answer
+// 2xx, so that the provider stops retrying: the delivery was handled, or
+// handling it again could not change anything. The others answer 4xx (or 503)
+// and the provider retries, which helps only where the comment says so.
+enum class outcome : std::uint8_t {
+  accepted,          // 200: authentic, fresh, first sighting, in order; handlers ran
+  duplicate,         // 200: this message_id was received before: already handled
+  superseded,        // 200: a consent event older than the consent's latest applied state
+  after_revocation,  // 200: a consent event for a consent already revoked (revocation is final)
+  stale,             // 422: publish_time older than max_age: a replay, or later than any retry
+  too_early,         // 422: publish_time beyond max_future_skew: a clock is off; a retry may pass
+  forbidden_source,  // 403: the sender's address is not in the allowlist
+  bad_signature,     // 401: X-Fiskil-Signature missing, malformed or not the body's MAC
+  bad_envelope,      // 400: authentic but not a valid envelope (or an id over the limits)
+  too_large,         // 413: body over the parser's max_body_size
+  unavailable,       // 503: the parser could not reserve memory; a retry may pass
+};
+
+// http_status is the status to answer the provider with for an outcome.
+[[nodiscard]] constexpr int http_status(outcome o) noexcept {
+  switch (o) {
+    case outcome::accepted:
+    case outcome::duplicate:
+    case outcome::superseded:
+    case outcome::after_revocation: return 200;
+    case outcome::stale:
+    case outcome::too_early: return 422;
+    case outcome::forbidden_source: return 403;
+    case outcome::bad_signature: return 401;
+    case outcome::bad_envelope: return 400;
+    case outcome::too_large: return 413;
+    case outcome::unavailable: return 503;
+  }
+  return 500;
+}
+
+// outcome_name is the outcome's enumerator name, for logs and metrics.
+[[nodiscard]] constexpr std::string_view outcome_name(outcome o) noexcept {
+  switch (o) {
+    case outcome::accepted: return "accepted";
+    case outcome::duplicate: return "duplicate";
+    case outcome::superseded: return "superseded";
+    case outcome::after_revocation: return "after_revocation";
+    case outcome::stale: return "stale";
+    case outcome::too_early: return "too_early";
+    case outcome::forbidden_source: return "forbidden_source";
+    case outcome::bad_signature: return "bad_signature";
+    case outcome::bad_envelope: return "bad_envelope";
+    case outcome::too_large: return "too_large";
+    case outcome::unavailable: return "unavailable";
+  }
+  return "unknown";
+}
+
+// delivery_request is one HTTP request as the gateway received it.
+struct delivery_request {
+  std::string_view source_address;  // the peer's IP address as text ("203.0.113.7", "2001:db8::7")
+  std::string_view body;            // the raw body, exactly as received
+  std::string_view signature;       // the X-Fiskil-Signature header value
+};
+
+// delivery is the receiver's verdict on one request.
+struct delivery {
+  webhooks::outcome outcome = webhooks::outcome::bad_envelope;
+  // error is why a delivery was refused (an fw::errc), empty for the 2xx
+  // outcomes.
+  std::error_code error;
+  // event is the parsed delivery, present once it was found authentic and
+  // well formed (for every outcome from accepted to too_early). Its views
+  // point into the parser that parsed it and are valid until that parser's
+  // next parse: with the thread_local parser, until this thread's next call
+  // to receive or admit.
+  std::optional<webhooks::event> event;
+  // handled is true when receive() called a handler for the event.
+  bool handled = false;
+  // evicted_unexpired is true when recording this delivery pushed an
+  // unexpired entry out of the idempotency store or the consent tracker:
+  // they are too small for the traffic (their counters say how often).
+  bool evicted_unexpired = false;
+
+  [[nodiscard]] int http_status() const noexcept { return webhooks::http_status(outcome); }
+};
+
+// receiver_options configures a receiver.
+struct receiver_options {
+  // freshness is the window publish_time must fall in. The idempotency
+  // store and the consent tracker remember ids for its retention() (max_age
+  // plus max_future_skew), so that a replay is always stale or a duplicate.
+  webhooks::freshness freshness{};
+  // message_capacity sizes the idempotency store: 1.5 times the deliveries
+  // expected within one retention (70 minutes by default).
+  std::size_t message_capacity = std::size_t{1} << 16;
+  // consent_capacity sizes the consent tracker: 1.5 times the consents with
+  // events within one retention.
+  std::size_t consent_capacity = std::size_t{1} << 14;
+  // clock reads the time once per request; the system clock by default.
+  webhooks::clock clock{};
+};
+
+namespace detail {
+
+// thread_parser is the parser receive() and admit() use when not given one:
+// one per thread, created on the thread's first delivery, reserved on its
+// first parse (some 900 KiB, see fw::parser) and kept until the thread ends.
+inline parser& thread_parser() noexcept {
+  thread_local parser per_thread;
+  return per_thread;
+}
+
+}  // namespace detail
+
+// basic_receiver composes the checks a gateway makes on each delivery, in
+// this order, each one only on what passed the one before:
+//
+//   1. source allowlist  the peer's address must be in a configured range
+//   2. verify            X-Fiskil-Signature must be the body's MAC under a key
+//   3. parse             authentic bytes only, into a typed fw::event
+//   4. freshness         publish_time within [now - max_age, now + skew]
+//   5. idempotency       the message_id must be a first sighting
+//   6. consent ordering  consent events must be newer than the consent's
+//                        latest applied state, and not after its revocation
+//   7. dispatch          receive() calls your handlers (fw::dispatch rules)
+//
+// and returns one fw::delivery whose outcome maps to the HTTP status to
+// answer (http_status()). It owns its keyring, allowlist, idempotency store
+// and consent tracker; the store and the tracker are sized from options and
+// remember ids for options.freshness.retention(), which is what makes every
+// replay either stale or a duplicate.
+//
+// Threads: one receiver serves every thread of the gateway; all its methods
+// are safe to call concurrently. Parsing needs a parser per thread: pass your
+// own (receive(parser, request, ...)) or let the receiver use a thread_local
+// one (receive(request, ...)), made with default parser_options. The
+// thread_local parser is the convenient choice for thread-per-request
+// gateways; pass your own when you need other parser_options, or when the
+// gateway's threads are many and short-lived (each thread's first delivery
+// reserves a parser's storage).
+//
+// No allocation after create() except each parser's one-time reservation.
+// Moving a receiver is not thread-safe; move it only before sharing it.
+template <std::size_t KeyCapacity, std::size_t RangeCapacity>
+class basic_receiver {
+ public:
+  // create builds a receiver. Errors: keyring_empty, window_invalid (see
+  // freshness::validate), store_capacity_invalid, out_of_memory.
+  [[nodiscard]] static result<basic_receiver> create(const basic_keyring<KeyCapacity>& keys,
+                                                     const basic_source_allowlist<RangeCapacity>& allowlist,
+                                                     const receiver_options& options = {}) noexcept {
+    if (keys.empty()) return errc::keyring_empty;
+    if (const std::error_code ec = options.freshness.validate()) return ec;
+    result<idempotency_store> store = idempotency_store::create(
+        {.capacity = options.message_capacity, .retention = options.freshness.retention()});
+    if (!store) return store.error();
+    result<consent_tracker> consents = consent_tracker::create(
+        {.capacity = options.consent_capacity, .retention = options.freshness.retention()});
+    if (!consents) return consents.error();
+    return basic_receiver{keys, allowlist, options, std::move(*store), std::move(*consents)};
+  }
+
+  // admit runs steps 1 to 6 on request with p, and records the delivery as
+  // seen; it does not dispatch. When the outcome is accepted, act on
+  // *result.event, then answer result.http_status(); if acting on it failed,
+  // call retract(result) and answer 503 so that the provider retries.
+  [[nodiscard]] delivery admit(parser& p, const delivery_request& request) noexcept {
+    delivery verdict;
+    const result<ip_address> source = ip_address::parse(request.source_address);
+    if (!source || !allowlist_.contains(*source))
+      return refuse(verdict, outcome::forbidden_source, source ? errc::source_not_allowed : errc::address_malformed);
+
+    result<event> parsed = p.verify_and_parse(keys_, request.body, request.signature);
+    if (!parsed) {
+      const std::error_code ec = parsed.error();
+      if (ec == error_kind::signature || ec == errc::keyring_empty) return refuse(verdict, outcome::bad_signature, ec);
+      if (ec == errc::body_too_large) return refuse(verdict, outcome::too_large, ec);
+      if (ec == errc::out_of_memory) return refuse(verdict, outcome::unavailable, ec);
+      return refuse(verdict, outcome::bad_envelope, ec);
+    }
+    verdict.event.emplace(std::move(*parsed));
+    const envelope& common = envelope_of(*verdict.event);
+
+    const timestamp now = clock_.now();
+    if (const std::error_code ec = freshness_.check(common.publish_time, now))
+      return refuse(verdict, ec == errc::publish_time_stale ? outcome::stale : outcome::too_early, ec);
+
+    // A consent event that cannot be ordered is refused before its id is
+    // recorded, so that the refusal is not turned into "duplicate" on retry.
+    const bool is_consent = event_family_of(*verdict.event) == event_family::consent;
+    if (is_consent && common.consent_id.empty()) return refuse(verdict, outcome::bad_envelope, errc::consent_id_missing);
+    if (is_consent && common.consent_id.size() > consents_.max_id_size())
+      return refuse(verdict, outcome::bad_envelope, errc::consent_id_too_long);
+
+    const result<remember_result> seen = store_.remember(common.message_id, common.publish_time, now);
+    if (!seen) return refuse(verdict, outcome::bad_envelope, seen.error());
+    verdict.evicted_unexpired = seen->evicted_unexpired;
+    if (seen->verdict == sighting::duplicate) {
+      verdict.outcome = outcome::duplicate;
+      return verdict;
+    }
+
+    if (is_consent) {
+      const result<consent_step> step = consents_.observe(common.consent_id, consent_change_in(*verdict.event),
+                                                          common.publish_time, now);
+      if (!step) return refuse(verdict, outcome::bad_envelope, step.error());  // not reached: checked above
+      verdict.evicted_unexpired = verdict.evicted_unexpired || step->evicted_unexpired;
+      switch (step->verdict) {
+        case consent_order::newer: break;
+        case consent_order::duplicate: verdict.outcome = outcome::duplicate; return verdict;
+        case consent_order::stale: verdict.outcome = outcome::superseded; return verdict;
+        case consent_order::after_revocation: verdict.outcome = outcome::after_revocation; return verdict;
+      }
+    }
+    verdict.outcome = outcome::accepted;
+    return verdict;
+  }
+
+  // admit(request) is admit with this thread's thread_local parser.
+  [[nodiscard]] delivery admit(const delivery_request& request) noexcept {
+    return admit(detail::thread_parser(), request);
+  }
+
+  // receive is admit, then, for an accepted delivery, fw::dispatch of the
+  // event to handlers (the same rules: best match wins, handlers return
+  // void; delivery::handled says whether one took it). Handlers must not
+  // fail: if yours can, use admit, act, and retract on failure.
+  template <class... Handlers>
+  delivery receive(parser& p, const delivery_request& request, Handlers&&... handlers) {
+    delivery verdict = admit(p, request);
+    if (verdict.outcome == outcome::accepted) verdict.handled = dispatch(*verdict.event, std::forward<Handlers>(handlers)...);
+    return verdict;
+  }
+
+  // receive(request, handlers...) is receive with this thread's
+  // thread_local parser.
+  template <class... Handlers>
+  delivery receive(const delivery_request& request, Handlers&&... handlers) {
+    return receive(detail::thread_parser(), request, std::forward<Handlers>(handlers)...);
+  }
+
+  // retract undoes what admit recorded for an accepted delivery: forgets its
+  // message_id and, for a consent event, restores the consent's previous
+  // state if this event is still its latest. The provider's retry is then
+  // accepted afresh. Call it before the parser that parsed the delivery
+  // parses again (with the thread_local parser: on the same thread, before
+  // its next receive or admit). Returns false, doing nothing, for any
+  // other outcome.
+  bool retract(const delivery& accepted) noexcept {
+    if (accepted.outcome != outcome::accepted || !accepted.event) return false;
+    const envelope& common = envelope_of(*accepted.event);
+    if (event_family_of(*accepted.event) == event_family::consent)
+      (void)consents_.retract(common.consent_id, consent_change_in(*accepted.event), common.publish_time);
+    return store_.forget(common.message_id);
+  }
+
+  [[nodiscard]] const basic_keyring<KeyCapacity>& keys() const noexcept { return keys_; }
+  [[nodiscard]] const basic_source_allowlist<RangeCapacity>& allowlist() const noexcept { return allowlist_; }
+  [[nodiscard]] const webhooks::freshness& freshness() const noexcept { return freshness_; }
+  // store and consents give access to the counters (evicted_unexpired) and
+  // to direct queries; they are the receiver's own, valid while it lives.
+  [[nodiscard]] idempotency_store& store() noexcept { return store_; }
+  [[nodiscard]] consent_tracker& consents() noexcept { return consents_; }
+
+ private:
+  basic_receiver(const basic_keyring<KeyCapacity>& keys, const basic_source_allowlist<RangeCapacity>& allowlist,
+                 const receiver_options& options, idempotency_store&& store, consent_tracker&& consents) noexcept
+      : keys_(keys),
+        allowlist_(allowlist),
+        freshness_(options.freshness),
+        clock_(options.clock),
+        store_(std::move(store)),
+        consents_(std::move(consents)) {}
+
+  static delivery refuse(delivery& verdict, outcome o, std::error_code ec) noexcept {
+    verdict.outcome = o;
+    verdict.error = ec;
+    return std::move(verdict);
+  }
+
+  static event_family event_family_of(const event& ev) noexcept {
+    return std::visit([](const auto& e) { return std::remove_cvref_t<decltype(e)>::family; }, ev);
+  }
+
+  static consent_change consent_change_in(const event& ev) noexcept {
+    return std::visit(
+        []<class Event>(const Event& e) {
+          (void)e;
+          if constexpr (consent_event<Event>) {
+            return consent_change_of<Event>;
+          } else {
+            return consent_change::updated;  // not reached: called for consent events only
+          }
+        },
+        ev);
+  }
+
+  basic_keyring<KeyCapacity> keys_;
+  basic_source_allowlist<RangeCapacity> allowlist_;
+  webhooks::freshness freshness_;
+  webhooks::clock clock_;
+  idempotency_store store_;
+  consent_tracker consents_;
+};
+
+// receiver is the receiver for an fw::keyring (4 keys) and an
+// fw::source_allowlist (64 ranges).
+using receiver = basic_receiver<keyring::capacity, source_allowlist::capacity>;
+
+}  // namespace fiskil::webhooks
+// ---- end fiskil/webhooks/receiver.hpp ----
 // ---- end fiskil/webhooks.hpp ----

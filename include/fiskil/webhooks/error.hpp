@@ -83,6 +83,20 @@ enum class errc : int {
   payee_ids_not_array,
   payee_ids_element_not_string,
   payee_ids_duplicate,
+  // Delivery semantics: freshness, idempotency, consent ordering, sources.
+  publish_time_stale,
+  publish_time_in_future,
+  message_id_too_long,
+  consent_id_missing,
+  consent_id_too_long,
+  window_invalid,
+  store_capacity_invalid,
+  address_malformed,
+  allowlist_empty,
+  allowlist_prefix_malformed,
+  allowlist_host_bits_set,
+  allowlist_too_many_ranges,
+  source_not_allowed,
 };
 
 // error_kind groups errc values by what the receiver should do about them,
@@ -93,6 +107,9 @@ enum class error_kind : int {
   signature,    // not authentic (or the header is malformed): answer 401
   envelope,     // authentic bytes that are not a valid Fiskil envelope: 400
   limit,        // the body or a store exceeded a configured bound: 413/503
+  configuration,  // a configured value other than a secret is unusable (allowlist
+                  // text, store sizes, windows): fix the configuration
+  freshness,      // authentic, but publish_time lies outside the accepted window
 };
 
 namespace detail {
@@ -205,6 +222,32 @@ inline constexpr errc_info errc_table[] = {
     {errc::payee_ids_element_not_string, error_kind::envelope,
      "\"data.payee_ids\" holds an element that is not a string"},
     {errc::payee_ids_duplicate, error_kind::envelope, "\"data.payee_ids\" appears twice"},
+    {errc::publish_time_stale, error_kind::freshness,
+     "\"publish_time\" is older than the freshness window's max_age (a late delivery or a replay)"},
+    {errc::publish_time_in_future, error_kind::freshness,
+     "\"publish_time\" is further in the future than max_future_skew (a clock is wrong)"},
+    {errc::message_id_too_long, error_kind::envelope,
+     "\"message_id\" is longer than the idempotency store's max_id_size"},
+    {errc::consent_id_missing, error_kind::envelope,
+     "consent event has no \"data.consent_id\" (or \"arrangementId\") to order it by"},
+    {errc::consent_id_too_long, error_kind::envelope,
+     "\"data.consent_id\" is longer than the consent tracker's max_id_size"},
+    {errc::window_invalid, error_kind::configuration,
+     "freshness window is unusable: max_age must be over 0 and max_age, max_future_skew and retention at most 7 days"},
+    {errc::store_capacity_invalid, error_kind::configuration,
+     "idempotency store or consent tracker capacity is 0 or over 2^30 entries, or max_id_size is 0"},
+    {errc::address_malformed, error_kind::configuration,
+     "IP address is not dotted-decimal IPv4 or RFC 4291 IPv6 text"},
+    {errc::allowlist_empty, error_kind::configuration,
+     "source allowlist holds no range; write 0.0.0.0/0, ::/0 to allow every source"},
+    {errc::allowlist_prefix_malformed, error_kind::configuration,
+     "source allowlist entry's prefix length is not a number from 0 to 32 (IPv4) or 128 (IPv6)"},
+    {errc::allowlist_host_bits_set, error_kind::configuration,
+     "source allowlist entry has address bits set beyond its prefix length (10.0.0.1/8: write 10.0.0.0/8)"},
+    {errc::allowlist_too_many_ranges, error_kind::configuration,
+     "source allowlist has more ranges than its capacity; use fw::basic_source_allowlist<N> with a larger N"},
+    {errc::source_not_allowed, error_kind::signature,
+     "delivery comes from an address outside the source allowlist"},
 };
 
 inline constexpr std::size_t errc_count = std::size(errc_table);
@@ -213,7 +256,7 @@ consteval bool errc_table_is_ordered() {
   for (std::size_t i = 0; i < errc_count; ++i) {
     if (static_cast<std::size_t>(errc_table[i].code) != i + 1) return false;
   }
-  return static_cast<std::size_t>(errc::payee_ids_duplicate) == errc_count;
+  return static_cast<std::size_t>(errc::source_not_allowed) == errc_count;
 }
 static_assert(errc_table_is_ordered(),
               "fw::errc: detail::errc_table must list every errc once, in declaration order");
@@ -243,6 +286,8 @@ class kind_category_impl final : public std::error_category {
       case error_kind::signature: return "the delivery is not authentic";
       case error_kind::envelope: return "the delivery is not a valid Fiskil envelope";
       case error_kind::limit: return "a configured limit was exceeded";
+      case error_kind::configuration: return "a configured value is unusable";
+      case error_kind::freshness: return "the delivery's publish_time is outside the accepted window";
     }
     return "unknown fiskil-webhooks error kind";
   }

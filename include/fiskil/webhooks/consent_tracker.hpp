@@ -1,0 +1,216 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// Consent ordering: apply consent events in publish_time order, and never
+// after a revocation.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+#include "detail/two_choice_table.hpp"
+#include "error.hpp"
+#include "events.hpp"
+#include "freshness.hpp"
+#include "result.hpp"
+#include "time.hpp"
+
+namespace fiskil::webhooks {
+
+// consent_change is what a consent event says happened. The values order
+// events published at the same instant: received, then updated, then revoked.
+enum class consent_change : std::uint8_t { received = 1, updated = 2, revoked = 3 };
+
+// consent_change_of<E> is the change a consent event type carries.
+template <consent_event E>
+inline constexpr consent_change consent_change_of =
+    std::is_same_v<std::remove_cvref_t<E>, consent_received> ? consent_change::received
+    : std::is_same_v<std::remove_cvref_t<E>, consent_updated> ? consent_change::updated
+                                                              : consent_change::revoked;
+
+// consent_order classifies a consent event against what was applied before.
+enum class consent_order : std::uint8_t {
+  newer,             // apply it: it is now the consent's latest state
+  duplicate,         // the same change at the same publish_time was applied already
+  stale,             // older than the state already applied: ignore it
+  after_revocation,  // the consent is revoked, and revocation is final: ignore it
+};
+
+// consent_step is the verdict of consent_tracker::observe.
+struct consent_step {
+  consent_order verdict;
+  // evicted_unexpired is true when recording this consent pushed out another
+  // one still inside its retention; also counted in evicted_unexpired().
+  bool evicted_unexpired;
+};
+
+// consent_state is the latest change applied to a consent.
+struct consent_state {
+  consent_change change;
+  timestamp publish_time;
+};
+
+// consent_tracker_options sizes a consent_tracker.
+struct consent_tracker_options {
+  // capacity is the number of consents held, rounded up; 1.5 times the
+  // consents with events within one retention is ample.
+  std::size_t capacity = std::size_t{1} << 14;
+  // retention is how long past its latest publish_time a consent is kept for
+  // certain; the freshness window's retention() or more.
+  std::chrono::nanoseconds retention = freshness{}.retention();
+  // max_id_size bounds a consent_id in bytes (the provider's are 36-byte
+  // UUIDs); longer ones are refused with errc::consent_id_too_long.
+  std::size_t max_id_size = 256;
+};
+
+// consent_tracker remembers, per consent_id, the latest consent event
+// applied, so that events delivered out of order are classified instead of
+// applied blindly:
+//
+// - Events are ordered by publish_time, then received < updated < revoked for
+//   equal times. Later than the latest applied: newer (and it becomes the
+//   latest). Equal: duplicate. Earlier: stale.
+// - consent.revoked is final. Once a consent is revoked, any other event for
+//   it is after_revocation, whatever its publish_time, so a late
+//   consent.updated cannot resurrect it; another consent.revoked is a
+//   duplicate. A revocation is never stale: it is applied even when an
+//   update with a later publish_time was applied first.
+//
+// A consent is kept at least until its latest publish_time plus retention;
+// past that, any event older than its latest state is stale by the freshness
+// window anyway, so its room may be reused. If the tracker is full of
+// consents still inside their retention, it evicts the one closest to expiry
+// and reports it (in the result and a counter). What eviction loses: an
+// event for an evicted consent is judged as the consent's first, so a
+// revoked consent whose entry was evicted could be "updated" again by an
+// event with a later publish_time than its revocation (which the provider
+// never sends).
+//
+// Memory, concurrency and hashing are those of idempotency_store: one
+// allocation at create(), bytes_per_entry (about 34) per entry, consent_ids
+// kept as 64-bit keyed SipHash-2-4 tags (two consents are confused with
+// probability at most 30 / 2^64 per call), every call safe from any thread
+// and atomic: of two threads racing with the same event, exactly one gets
+// newer. Moving a tracker is not thread-safe.
+class consent_tracker {
+  struct slot {
+    std::int64_t latest_ns = 0;
+    std::int64_t previous_ns = 0;
+    std::uint8_t latest = 0;    // consent_change, 0 when empty
+    std::uint8_t previous = 0;  // consent_change, 0 when there is none
+  };
+  struct expiry_of {
+    std::int64_t retention_ns = 0;
+    std::int64_t operator()(const slot& s) const noexcept {
+      if (s.latest == 0) return detail::never;
+      return detail::expiry_after(std::max(s.latest_ns, s.previous != 0 ? s.previous_ns : s.latest_ns),
+                                  retention_ns);
+    }
+  };
+  using table = detail::two_choice_table<slot, expiry_of>;
+
+ public:
+  // bytes_per_entry is the tracker's memory per entry of capacity(): 34.
+  static constexpr std::size_t bytes_per_entry = table::bytes_per_entry;
+
+  // create makes a tracker. Errors: store_capacity_invalid (capacity 0 or
+  // over 2^30, or max_id_size 0), window_invalid (retention not in
+  // (0, fw::max_window]), out_of_memory.
+  [[nodiscard]] static result<consent_tracker> create(const consent_tracker_options& options = {}) noexcept {
+    if (options.max_id_size == 0) return errc::store_capacity_invalid;
+    if (options.retention <= std::chrono::nanoseconds::zero() || options.retention > max_window)
+      return errc::window_invalid;
+    result<table> made = table::create(options.capacity, expiry_of{options.retention.count()});
+    if (!made) return made.error();
+    return consent_tracker{std::move(*made), options.max_id_size};
+  }
+
+  // observe classifies a change to consent_id published at publish_time and,
+  // when it is newer, records it as the consent's latest state. now decides
+  // which entries have expired. Errors: consent_id_missing (empty id),
+  // consent_id_too_long.
+  [[nodiscard]] result<consent_step> observe(std::string_view consent_id, consent_change change,
+                                             timestamp publish_time, timestamp now) noexcept {
+    if (consent_id.empty()) return errc::consent_id_missing;
+    if (consent_id.size() > max_id_size_) return errc::consent_id_too_long;
+    const std::int64_t at = publish_time.time_since_epoch().count();
+    const auto kind = static_cast<std::uint8_t>(change);
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) {
+      bool evicted = false;
+      slot& fresh = *buckets.claim(now.time_since_epoch().count(), evicted).slot;
+      fresh.latest_ns = at;
+      fresh.latest = kind;
+      return consent_step{consent_order::newer, evicted};
+    }
+    slot& held = *found.slot;
+    constexpr auto revoked = static_cast<std::uint8_t>(consent_change::revoked);
+    if (held.latest == revoked) {
+      return consent_step{kind == revoked ? consent_order::duplicate : consent_order::after_revocation, false};
+    }
+    const bool later = at > held.latest_ns || (at == held.latest_ns && kind > held.latest);
+    if (kind == revoked || later) {
+      held.previous_ns = held.latest_ns;
+      held.previous = held.latest;
+      held.latest_ns = at;
+      held.latest = kind;
+      return consent_step{consent_order::newer, false};
+    }
+    const bool same = at == held.latest_ns && kind == held.latest;
+    return consent_step{same ? consent_order::duplicate : consent_order::stale, false};
+  }
+
+  // observe(event, now) is observe with the event's consent_id, change and
+  // publish_time.
+  template <consent_event Event>
+  [[nodiscard]] result<consent_step> observe(const Event& event, timestamp now) noexcept {
+    return observe(event.consent_id, consent_change_of<Event>, event.publish_time, now);
+  }
+
+  // retract undoes an observe that answered newer, when that change is still
+  // the consent's latest: the state goes back to what it was before (or the
+  // consent is forgotten). For a gateway that failed to act on the event and
+  // wants the provider's retry to be newer again. Returns whether it undid.
+  bool retract(std::string_view consent_id, consent_change change, timestamp publish_time) noexcept {
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return false;
+    slot& held = *found.slot;
+    if (held.latest != static_cast<std::uint8_t>(change) || held.latest_ns != publish_time.time_since_epoch().count())
+      return false;
+    held.latest = held.previous;
+    held.latest_ns = held.previous_ns;
+    held.previous = 0;
+    held.previous_ns = 0;
+    return true;
+  }
+
+  // latest returns the latest change applied to consent_id, if it is held.
+  [[nodiscard]] std::optional<consent_state> latest(std::string_view consent_id) noexcept {
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return std::nullopt;
+    return consent_state{static_cast<consent_change>(found.slot->latest),
+                         timestamp{std::chrono::nanoseconds{found.slot->latest_ns}}};
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
+  [[nodiscard]] std::size_t max_id_size() const noexcept { return max_id_size_; }
+  // evicted_unexpired counts the consents evicted before their retention
+  // ended, since create(). Anything but 0 means the tracker is too small.
+  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
+
+ private:
+  consent_tracker(table&& t, std::size_t max_id_size) noexcept : table_(std::move(t)), max_id_size_(max_id_size) {}
+
+  table table_;
+  std::size_t max_id_size_;
+};
+
+}  // namespace fiskil::webhooks

@@ -1,0 +1,250 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// The fixed-capacity, thread-safe table under fw::idempotency_store and
+// fw::consent_tracker.
+//
+// Design, and why:
+// - Ids are kept as 64-bit SipHash-2-4 tags under a random per-table key,
+//   not as bytes: an entry is the same small size whatever the id's length,
+//   and nobody outside the process can choose ids that collide.
+// - The table is an array of buckets of 15 entries, each bucket with its own
+//   one-byte spin lock. An id may live in either of two buckets chosen by its
+//   hash, and goes into the one with fewer unexpired entries ("power of two
+//   choices"). One candidate bucket would overflow long before the table is
+//   full (a 15-entry bucket at half load overflows about 1% of the time);
+//   two keep every bucket near the average, so that a table sized at 1.5
+//   times its live entries practically never evicts one (see README).
+// - An operation locks its two buckets (lower index first, so two threads
+//   cannot deadlock), scans 30 tags, and unlocks: some tens of nanoseconds.
+//   With thousands of buckets two threads rarely meet on one, and a lock held
+//   that briefly is cheaper to spin on than to sleep on; a waiter yields its
+//   core after 128 spins in case the holder was preempted. Locks rather than
+//   lock-free slots, because "exactly one of two racing threads sees first
+//   time" needs the look-up and the insertion to be one step across two
+//   buckets; under a lock that is plain code that ThreadSanitizer can check.
+// - Entries expire; an expired or empty entry is reused first. Only when
+//   both buckets hold nothing but unexpired entries is one of those evicted
+//   (the one closest to expiry), and the caller is told, so that it can be
+//   counted and reported: the store never forgets silently.
+// - All memory is one allocation, made at construction.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <thread>
+
+#include "../error.hpp"
+#include "../result.hpp"
+#include "siphash.hpp"
+
+namespace fiskil::webhooks::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// spin_lock is a one-byte test-and-test-and-set lock for critical sections
+// of a few tens of nanoseconds.
+class spin_lock {
+ public:
+  void lock() noexcept {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      for (unsigned spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < 128) {
+          cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+// never is the expiry of an empty entry: expired at every time.
+inline constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
+
+// expiry_after is publish_ns + retention_ns, saturated (retention is bounded
+// by fw::max_window, so this saturates only near the end of 2262).
+constexpr std::int64_t expiry_after(std::int64_t publish_ns, std::int64_t retention_ns) noexcept {
+  return publish_ns > std::numeric_limits<std::int64_t>::max() - retention_ns
+             ? std::numeric_limits<std::int64_t>::max()
+             : publish_ns + retention_ns;
+}
+
+inline constexpr std::size_t bucket_ways = 15;
+// max_table_capacity bounds a table at 2^30 entries (some 18 GiB for the
+// store), far beyond need, so that sizes never overflow.
+inline constexpr std::size_t max_table_capacity = std::size_t{1} << 30;
+
+template <class Slot>
+struct alignas(64) bucket {
+  spin_lock lock;
+  std::uint64_t tags[bucket_ways];
+  Slot slots[bucket_ways];
+};
+
+// two_choice_table holds Slots keyed by id. ExpiryOf is a small copyable
+// callable: expiry_of(slot) is the slot's expiry in nanoseconds since the
+// epoch, `never` for an empty slot.
+template <class Slot, class ExpiryOf>
+class two_choice_table {
+ public:
+  using bucket_type = bucket<Slot>;
+  static constexpr std::size_t bytes_per_entry = sizeof(bucket_type) / bucket_ways;
+
+  // create allocates room for at least capacity entries (rounded up to a
+  // power of two of buckets). Errors: store_capacity_invalid for 0 or more
+  // than max_table_capacity, out_of_memory.
+  [[nodiscard]] static result<two_choice_table> create(std::size_t capacity, ExpiryOf expiry_of = {}) noexcept {
+    if (capacity == 0 || capacity > max_table_capacity) return errc::store_capacity_invalid;
+    const std::size_t buckets = std::bit_ceil((capacity + bucket_ways - 1) / bucket_ways);
+    two_choice_table made{expiry_of};
+    made.buckets_.reset(new (std::nothrow) bucket_type[buckets]());
+    if (!made.buckets_) return errc::out_of_memory;
+    made.mask_ = buckets - 1;
+    made.key_ = siphash::random_key();
+    return made;
+  }
+
+  two_choice_table(two_choice_table&& other) noexcept
+      : buckets_(std::move(other.buckets_)),
+        mask_(other.mask_),
+        key_(other.key_),
+        expiry_of_(other.expiry_of_),
+        evicted_unexpired_(other.evicted_unexpired_.load(std::memory_order_relaxed)) {}
+  two_choice_table& operator=(two_choice_table&& other) noexcept {
+    buckets_ = std::move(other.buckets_);
+    mask_ = other.mask_;
+    key_ = other.key_;
+    expiry_of_ = other.expiry_of_;
+    evicted_unexpired_.store(other.evicted_unexpired_.load(std::memory_order_relaxed),
+                             std::memory_order_relaxed);
+    return *this;
+  }
+  two_choice_table(const two_choice_table&) = delete;
+  two_choice_table& operator=(const two_choice_table&) = delete;
+  ~two_choice_table() = default;
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return (mask_ + 1) * bucket_ways; }
+  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept {
+    return evicted_unexpired_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t hash(std::string_view id) const noexcept { return siphash::hash(key_, id); }
+
+  // entry is a slot found or claimed, with its tag.
+  struct entry {
+    std::uint64_t* tag;
+    Slot* slot;
+  };
+
+  // locked is the two buckets of one id, locked for as long as it lives.
+  class locked {
+   public:
+    locked(const locked&) = delete;
+    locked& operator=(const locked&) = delete;
+    ~locked() {
+      first_->lock.unlock();
+      if (second_ != first_) second_->lock.unlock();
+    }
+
+    // find returns the occupied entry tagged tag, or a null entry.
+    [[nodiscard]] entry find() noexcept {
+      for (bucket_type* b : {first_, second_}) {
+        for (std::size_t i = 0; i < bucket_ways; ++i) {
+          if (b->tags[i] == tag_ && expiry_of_(b->slots[i]) != never) return {&b->tags[i], &b->slots[i]};
+        }
+        if (second_ == first_) break;
+      }
+      return {nullptr, nullptr};
+    }
+
+    // claim returns an entry for the id, tagged and ready for the caller to
+    // fill: an empty or expired one (at now_ns) from the bucket with fewer
+    // unexpired entries, else the unexpired entry closest to expiry, in
+    // which case evicted_unexpired is set and counted.
+    [[nodiscard]] entry claim(std::int64_t now_ns, bool& evicted_unexpired) noexcept {
+      const auto live = [this, now_ns](const bucket_type* b) {
+        std::size_t count = 0;
+        for (std::size_t i = 0; i < bucket_ways; ++i) count += expiry_of_(b->slots[i]) >= now_ns ? 1 : 0;
+        return count;
+      };
+      bucket_type* target = first_;
+      if (second_ != first_ && live(second_) < live(first_)) target = second_;
+      for (std::size_t i = 0; i < bucket_ways; ++i) {
+        if (expiry_of_(target->slots[i]) < now_ns) {
+          evicted_unexpired = false;
+          return take(target, i);
+        }
+      }
+      // Both buckets hold only unexpired entries.
+      bucket_type* victim_bucket = first_;
+      std::size_t victim = 0;
+      for (bucket_type* b : {first_, second_}) {
+        for (std::size_t i = 0; i < bucket_ways; ++i) {
+          if (expiry_of_(b->slots[i]) < expiry_of_(victim_bucket->slots[victim])) {
+            victim_bucket = b;
+            victim = i;
+          }
+        }
+      }
+      evicted_unexpired = true;
+      counter_->fetch_add(1, std::memory_order_relaxed);
+      return take(victim_bucket, victim);
+    }
+
+   private:
+    friend class two_choice_table;
+    locked(bucket_type* a, bucket_type* b, std::uint64_t tag, std::atomic<std::uint64_t>* counter,
+           ExpiryOf expiry_of) noexcept
+        : first_(a < b ? a : b), second_(a < b ? b : a), tag_(tag), counter_(counter), expiry_of_(expiry_of) {
+      first_->lock.lock();
+      if (second_ != first_) second_->lock.lock();
+    }
+    entry take(bucket_type* b, std::size_t i) noexcept {
+      b->tags[i] = tag_;
+      b->slots[i] = Slot{};
+      return {&b->tags[i], &b->slots[i]};
+    }
+
+    bucket_type* first_;
+    bucket_type* second_;
+    std::uint64_t tag_;
+    std::atomic<std::uint64_t>* counter_;
+    ExpiryOf expiry_of_;
+  };
+
+  // lock locks the two buckets where the id hashed to hash may live.
+  [[nodiscard]] locked lock(std::uint64_t hash) noexcept {
+    bucket_type* base = buckets_.get();
+    const std::size_t a = static_cast<std::size_t>(hash) & mask_;
+    const std::size_t b = static_cast<std::size_t>(std::rotl(hash, 32)) & mask_;
+    return locked{base + a, base + b, hash, &evicted_unexpired_, expiry_of_};
+  }
+
+ private:
+  explicit two_choice_table(ExpiryOf expiry_of) noexcept : expiry_of_(expiry_of) {}
+
+  std::unique_ptr<bucket_type[]> buckets_;
+  std::size_t mask_ = 0;
+  siphash::key key_{};
+  ExpiryOf expiry_of_;
+  std::atomic<std::uint64_t> evicted_unexpired_{0};
+};
+
+}  // namespace fiskil::webhooks::detail

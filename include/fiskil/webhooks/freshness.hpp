@@ -1,0 +1,154 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// Freshness: is a delivery's publish_time recent enough to act on?
+//
+// A valid signature proves who wrote the bytes, not when they arrive. The
+// window below refuses replays of old captures, and it bounds how long the
+// idempotency store and the consent tracker must remember an id: a replay is
+// either older than the window (refused here) or still remembered (refused
+// there).
+//
+// Why the default max_age is 65 minutes. The provider retries a failed
+// delivery up to 5 times, 1 to 10 minutes apart, so its last attempt starts
+// at most 5 x 10 = 50 minutes after its first. On top of that come:
+//   - each of the 6 attempts waiting out its request timeout (taken as 30 s):
+//     6 x 0.5 = 3 minutes;
+//   - the two clocks disagreeing by up to max_future_skew (5 minutes), in
+//     the direction that makes the delivery look older;
+//   - the provider's queue between publishing and the first attempt, and our
+//     own processing: the remaining 7 minutes.
+//   50 + 3 + 5 + 7 = 65 minutes.
+// A shorter window refuses the provider's own last retries as stale; a longer
+// one only makes the stores remember ids longer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <system_error>
+
+#include "error.hpp"
+#include "time.hpp"
+
+namespace fiskil::webhooks {
+
+// default_max_age covers the provider's whole retry schedule; the header
+// comment above gives the arithmetic.
+inline constexpr std::chrono::nanoseconds default_max_age = std::chrono::minutes{65};
+// default_max_future_skew tolerates clocks (ours and the provider's) that
+// disagree by a few minutes, as NTP-synchronised hosts occasionally do.
+inline constexpr std::chrono::nanoseconds default_max_future_skew = std::chrono::minutes{5};
+// max_window bounds every configured window, so that adding one to any
+// timestamp parse_rfc3339 accepts cannot overflow 64-bit nanoseconds.
+inline constexpr std::chrono::nanoseconds max_window = std::chrono::hours{24 * 7};
+
+// freshness is the window a publish_time must fall in, relative to now:
+//
+//     now - max_age  <=  publish_time  <=  now + max_future_skew
+//
+// Both ends are inclusive: a delivery exactly max_age old is fresh, one
+// nanosecond older is stale. It is a plain value with no state, so a clock
+// that goes backwards only moves the window: deliveries look younger (a
+// replay up to max_age old is still caught by the idempotency store, whose
+// retention adds max_future_skew for that reason) and recent ones may look
+// like they come from the future, which max_future_skew absorbs.
+struct freshness {
+  std::chrono::nanoseconds max_age = default_max_age;
+  std::chrono::nanoseconds max_future_skew = default_max_future_skew;
+
+  // check returns an empty error_code when publish_time is inside the
+  // window at now; errc::publish_time_stale when it is older than max_age,
+  // errc::publish_time_in_future when it is further ahead than
+  // max_future_skew (both of error_kind::freshness). An invalid window (see
+  // validate) refuses every delivery as stale.
+  [[nodiscard]] std::error_code check(timestamp publish_time, timestamp now) const noexcept {
+    if (validate()) return errc::publish_time_stale;
+    if (publish_time < now && gap(now, publish_time) > static_cast<std::uint64_t>(max_age.count()))
+      return errc::publish_time_stale;
+    if (publish_time > now && gap(publish_time, now) > static_cast<std::uint64_t>(max_future_skew.count()))
+      return errc::publish_time_in_future;
+    return {};
+  }
+
+  // validate returns errc::window_invalid unless 0 < max_age <= max_window
+  // and 0 <= max_future_skew <= max_window.
+  [[nodiscard]] std::error_code validate() const noexcept {
+    if (max_age <= std::chrono::nanoseconds::zero() || max_age > max_window ||
+        max_future_skew < std::chrono::nanoseconds::zero() || max_future_skew > max_window)
+      return errc::window_invalid;
+    return {};
+  }
+
+  // retention is how long the stores must remember an id past its
+  // publish_time for every replay to be stale or remembered, with a clock
+  // that may step back by up to max_future_skew between two requests.
+  [[nodiscard]] constexpr std::chrono::nanoseconds retention() const noexcept {
+    return max_age + max_future_skew;
+  }
+
+ private:
+  // gap is later - earlier, exact: two timestamps parse_rfc3339 accepts can
+  // be more than 2^63 ns apart, so the difference is taken unsigned.
+  static constexpr std::uint64_t gap(timestamp later, timestamp earlier) noexcept {
+    return static_cast<std::uint64_t>(later.time_since_epoch().count()) -
+           static_cast<std::uint64_t>(earlier.time_since_epoch().count());
+  }
+};
+
+// clock_source is anything with a noexcept now() returning a timestamp.
+template <class Source>
+concept clock_source = requires(const Source& source) {
+  { source.now() } noexcept -> std::same_as<timestamp>;
+};
+
+// clock is how the receiver reads the time: std::chrono::system_clock by
+// default, or a reference to any clock_source, so tests (and replays of
+// recorded traffic) can inject time. It is two pointers, copied freely; a
+// clock made from a source must not outlive it.
+class clock {
+ public:
+  // clock() reads std::chrono::system_clock.
+  constexpr clock() noexcept = default;
+
+  // clock(source) reads source.now(); source must outlive this clock and
+  // every copy of it, and its now() must be safe to call from every thread
+  // that uses the clock.
+  template <clock_source Source>
+  explicit constexpr clock(const Source& source) noexcept
+      : read_(&read_source<Source>), source_(&source) {}
+
+  [[nodiscard]] timestamp now() const noexcept { return read_(source_); }
+
+ private:
+  static timestamp read_system(const void*) noexcept {
+    return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  }
+  template <class Source>
+  static timestamp read_source(const void* source) noexcept {
+    return static_cast<const Source*>(source)->now();
+  }
+
+  timestamp (*read_)(const void*) noexcept = &read_system;
+  const void* source_ = nullptr;
+};
+
+// manual_clock is a clock_source that says what it was told, for tests and
+// simulations: set and advance may move it either way (backwards too), from
+// any thread.
+class manual_clock {
+ public:
+  explicit manual_clock(timestamp start = {}) noexcept : ns_(start.time_since_epoch().count()) {}
+
+  [[nodiscard]] timestamp now() const noexcept {
+    return timestamp{std::chrono::nanoseconds{ns_.load(std::memory_order_relaxed)}};
+  }
+  void set(timestamp when) noexcept { ns_.store(when.time_since_epoch().count(), std::memory_order_relaxed); }
+  void advance(std::chrono::nanoseconds by) noexcept { ns_.fetch_add(by.count(), std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> ns_;
+};
+
+}  // namespace fiskil::webhooks
