@@ -385,7 +385,7 @@ inline result<event> parser::parse(std::string_view body) & noexcept {
   if (const std::error_code ec = reserve(body.size())) return ec;
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; the copy gives
   // it that room and makes the event independent of the caller's buffer.
-  std::memcpy(buffer_.get(), body.data(), body.size());
+  if (!body.empty()) std::memcpy(buffer_.get(), body.data(), body.size());  // data() may be null
   const std::string_view text{buffer_.get(), body.size()};
 
   simdjson::dom::element root;
