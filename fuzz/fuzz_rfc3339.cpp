@@ -9,7 +9,8 @@
 //    calendar (year_month_day::ok, sys_days), independent of the library's
 //    fixed-width reader and civil-day arithmetic;
 //  - an accepted instant, formatted back in UTC with nine fractional digits
-//    and again with a fixed offset, parses to the same instant;
+//    and at fixed offsets, parses to the same instant (when the year as
+//    written is in range);
 //  - a refusal is publish_time_malformed or publish_time_out_of_range.
 #include <chrono>
 #include <cstdio>
@@ -56,7 +57,7 @@ reference_result reference_parse(std::string_view text) {
     std::size_t digits = 0;
     ++pos;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      fraction = fraction * 10 + (text[pos] - '0');
+      if (digits < 9) fraction = fraction * 10 + (text[pos] - '0');
       ++digits;
       ++pos;
     }
@@ -112,10 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(expected.error == fw::errc{});
   FUZZ_CHECK(*got == expected.time);
-  // Round trips, in UTC and at a fixed offset, when the local date stays in range.
-  const fw::result<fw::timestamp> utc = fw::parse_rfc3339(format(*got, 0));
-  FUZZ_CHECK(utc.has_value() && *utc == *got);
-  for (const int offset : {-(9 * 60 + 30), 13 * 60 + 45}) {
+  // Round trips, in UTC and at fixed offsets, when the year written stays in
+  // range: the range applies to the year as written, so "1678-01-01T00:00:00+00:01",
+  // an instant in 1677 UTC, is accepted but cannot be written in UTC.
+  for (const int offset : {0, -(9 * 60 + 30), 13 * 60 + 45}) {
     const std::string shifted = format(*got, offset);
     const fw::result<fw::timestamp> back = fw::parse_rfc3339(shifted);
     const int local_year = static_cast<int>(year_month_day{floor<days>(*got + minutes{offset})}.year());
