@@ -1156,6 +1156,9 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
   } else {
     std::memcpy(block, key.data(), key.size());
   }
+  // The key is born here: from now on it is secret for the constant-time
+  // checker (FISKIL_WEBHOOKS_CT_VALGRIND; no code otherwise).
+  detail::ct::mark_secret(block, sizeof block);
 
   signing_key made;
   unsigned char pad[sha256::block_size];
@@ -1167,6 +1170,10 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
   sha256::update(made.outer_, pad, sizeof pad);
   sha256::wipe(pad, sizeof pad);
   sha256::wipe(block, sizeof block);
+  // What the key leaves behind, the chaining values of the two pad states,
+  // is as secret as the key. (The byte counts beside them are public.)
+  detail::ct::mark_secret(made.inner_.h, sizeof made.inner_.h);
+  detail::ct::mark_secret(made.outer_.h, sizeof made.outer_.h);
   return made;
 }
 
@@ -1255,6 +1262,8 @@ template <std::size_t Capacity>
   signature made;
   detail::base64::encode(mac, sizeof mac, made.text_.data());
   detail::sha256::wipe(mac, sizeof mac);
+  // A signature is made to be sent: public.
+  detail::ct::declassify(made.text_.data(), made.text_.size());
   return made;
 }
 
@@ -1849,6 +1858,10 @@ inline std::string_view member_value(std::string_view text, std::size_t ordinal,
 
 namespace fiskil::webhooks {
 
+namespace detail {
+struct parser_access;
+}
+
 // parser_options bounds what a parser accepts and how much it reserves.
 struct parser_options {
   // Bodies longer than this are refused with errc::body_too_large before any
@@ -1951,9 +1964,23 @@ class parser {
   std::unique_ptr<char[]> buffer_{};
   std::size_t capacity_ = 0;
   std::size_t matched_key_index_ = 0;
+  friend struct detail::parser_access;
 };
 
 namespace detail {
+
+// parser_access says where a parser keeps the bytes its events' views point
+// into, so that tests and fuzzers can check that no view points elsewhere:
+// body_copy is the padded copy of the last body (data_json points there),
+// string_storage is simdjson's buffer of unescaped strings (the ids).
+struct parser_access {
+  static std::string_view body_copy(const parser& p) noexcept { return {p.buffer_.get(), p.capacity_}; }
+  static std::string_view string_storage(const parser& p) noexcept {
+    // simdjson's document::allocate reserves at least this much (it rounds up).
+    const std::size_t size = p.capacity_ == 0 ? 0 : 5 * p.json_.doc.capacity() / 3 + simdjson::SIMDJSON_PADDING;
+    return {reinterpret_cast<const char*>(p.json_.doc.string_buf.get()), size};
+  }
+};
 
 // The fields the parser reads, with their wire spellings.
 enum class field : std::uint8_t {

@@ -25,6 +25,10 @@
 
 namespace fiskil::webhooks {
 
+namespace detail {
+struct parser_access;
+}
+
 // parser_options bounds what a parser accepts and how much it reserves.
 struct parser_options {
   // Bodies longer than this are refused with errc::body_too_large before any
@@ -127,9 +131,23 @@ class parser {
   std::unique_ptr<char[]> buffer_{};
   std::size_t capacity_ = 0;
   std::size_t matched_key_index_ = 0;
+  friend struct detail::parser_access;
 };
 
 namespace detail {
+
+// parser_access says where a parser keeps the bytes its events' views point
+// into, so that tests and fuzzers can check that no view points elsewhere:
+// body_copy is the padded copy of the last body (data_json points there),
+// string_storage is simdjson's buffer of unescaped strings (the ids).
+struct parser_access {
+  static std::string_view body_copy(const parser& p) noexcept { return {p.buffer_.get(), p.capacity_}; }
+  static std::string_view string_storage(const parser& p) noexcept {
+    // simdjson's document::allocate reserves at least this much (it rounds up).
+    const std::size_t size = p.capacity_ == 0 ? 0 : 5 * p.json_.doc.capacity() / 3 + simdjson::SIMDJSON_PADDING;
+    return {reinterpret_cast<const char*>(p.json_.doc.string_buf.get()), size};
+  }
+};
 
 // The fields the parser reads, with their wire spellings.
 enum class field : std::uint8_t {
