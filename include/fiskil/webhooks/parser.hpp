@@ -80,7 +80,8 @@ class parser {
   [[nodiscard]] result<event> verify_and_parse(const signing_key& key, std::string_view body,
                                                std::string_view signature_header) & noexcept {
     if (body.size() > options_.max_body_size) return errc::body_too_large;
-    if (const std::error_code ec = verify(key, body, signature_header)) return ec;
+    if (const errc verdict = detail::check_signature(key, body, signature_header); verdict != errc{})
+      return verdict;
     matched_key_index_ = 0;
     return parse(body);
   }
@@ -94,9 +95,10 @@ class parser {
                                                std::string_view body,
                                                std::string_view signature_header) & noexcept {
     if (body.size() > options_.max_body_size) return errc::body_too_large;
-    const result<std::size_t> index = matching_key_index(ring, body, signature_header);
-    if (!index) return index.error();
-    matched_key_index_ = *index;
+    std::size_t index = 0;
+    if (const errc verdict = detail::find_matching_key(ring, body, signature_header, index); verdict != errc{})
+      return verdict;
+    matched_key_index_ = index;
     return parse(body);
   }
   template <std::size_t Capacity>

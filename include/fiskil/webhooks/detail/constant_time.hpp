@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 // With FISKIL_WEBHOOKS_CT_VALGRIND defined, secret bytes are marked as
 // undefined for valgrind's memcheck, which then reports every branch and
@@ -63,6 +64,25 @@ inline std::uint32_t mask_if_equal(std::uint32_t a, std::uint32_t b) noexcept {
 inline std::uint32_t mask_if_in_range(std::uint32_t x, std::uint32_t lo, std::uint32_t hi) noexcept {
   // Either difference goes negative (top bit set) exactly when x is outside.
   return value_barrier((((x - lo) | (hi - x)) >> 31) - 1u);
+}
+
+// mask_if_different(a, b, n) is all-ones when a[0, n) and b[0, n) differ,
+// in time that depends only on n: the bytes are XORed and ORed together a
+// word at a time, with no early exit and no branch on their values (what
+// CRYPTO_memcmp does a byte at a time, inlined here to save the call).
+inline std::uint32_t mask_if_different(const void* a, const void* b, std::size_t n) noexcept {
+  const unsigned char* x = static_cast<const unsigned char*>(a);
+  const unsigned char* y = static_cast<const unsigned char*>(b);
+  std::uint64_t acc = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t u, v;
+    std::memcpy(&u, x + i, 8);
+    std::memcpy(&v, y + i, 8);
+    acc |= u ^ v;
+  }
+  for (; i < n; ++i) acc |= static_cast<std::uint64_t>(x[i] ^ y[i]);
+  return mask_if_nonzero(static_cast<std::uint32_t>(acc) | static_cast<std::uint32_t>(acc >> 32));
 }
 
 inline std::uint32_t select(std::uint32_t mask, std::uint32_t if_true, std::uint32_t if_false) noexcept {
