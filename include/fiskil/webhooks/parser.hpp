@@ -124,6 +124,7 @@ class parser {
   // std::error_code is built on the hot path.
   [[nodiscard]] static errc read_envelope(simdjson::dom::element root, fields& out) noexcept;
   [[nodiscard]] static errc read_data(simdjson::dom::object data, fields& out) noexcept;
+  [[nodiscard]] static std::string_view data_json(std::string_view text, const fields& read) noexcept;
   [[nodiscard]] std::error_code json_error(simdjson::error_code error, std::size_t size) noexcept;
 
   parser_options options_;
@@ -239,6 +240,12 @@ struct parser::fields {
   id_list payee_ids;
   std::size_t data_ordinal = 0;  // position of "data" among the envelope's members
   std::size_t member_count = 0;  // members of the envelope
+  // The members before "data", when they are all ones the parser reads
+  // (publish_time, message_id): their sizes locate data_json without a scan.
+  detail::field leading[2] = {};
+  std::size_t leading_count = 0;
+  bool leading_are_read = true;
+  std::size_t publish_time_size = 0;
 };
 
 inline std::error_code parser::reserve(std::size_t body_size) noexcept {
@@ -348,6 +355,13 @@ inline errc parser::read_envelope(simdjson::dom::element root, fields& out) noex
         out.data_ordinal = ordinal;
       }
     }
+    if ((seen & detail::bit(field::data)) == 0) {
+      // At most two: a second publish_time or message_id is refused above.
+      if (f == field::publish_time || f == field::message_id)
+        out.leading[out.leading_count++] = f;
+      else
+        out.leading_are_read = false;
+    }
     ++ordinal;
   }
   out.member_count = ordinal;
@@ -355,6 +369,7 @@ inline errc parser::read_envelope(simdjson::dom::element root, fields& out) noex
   if ((seen & detail::bit(field::publish_time)) == 0) return errc::publish_time_missing;
   std::string_view time_text;
   if (publish_time.get_string().get(time_text) != simdjson::SUCCESS) return errc::publish_time_not_string;
+  out.publish_time_size = time_text.size();
   const detail::rfc3339_parse time = detail::parse_rfc3339(time_text);
   if (time.error != errc{}) return time.error;
   out.common.publish_time = time.time;
@@ -368,6 +383,24 @@ inline errc parser::read_envelope(simdjson::dom::element root, fields& out) noex
   simdjson::dom::object data_object;
   if (data.get_object().get(data_object) != simdjson::SUCCESS) return errc::data_not_object;
   return read_data(data_object, out);
+}
+
+// data_json finds the raw text of the data member's value: by the sizes of
+// the members before it when the body is compact (the usual case), else by
+// walking the text.
+inline std::string_view parser::data_json(std::string_view text, const fields& read) noexcept {
+  using detail::field;
+  if (read.leading_are_read && read.data_ordinal + 1 == read.member_count) {
+    detail::json_scan::string_member before[2] = {};
+    for (std::size_t i = 0; i < read.leading_count; ++i)
+      before[i] = read.leading[i] == field::publish_time
+                      ? detail::json_scan::string_member{12, read.publish_time_size}
+                      : detail::json_scan::string_member{10, read.common.message_id.size()};
+    const std::string_view found =
+        detail::json_scan::compact_last_member_value(text, before, read.leading_count, 4);
+    if (!found.empty()) return found;
+  }
+  return detail::json_scan::member_value(text, read.data_ordinal, read.member_count);
 }
 
 inline result<event> parser::parse(std::string_view body) & noexcept {
@@ -390,8 +423,7 @@ inline result<event> parser::parse(std::string_view body) & noexcept {
 
   const std::size_t index = read.event_name.empty() ? detail::unknown_event_index
                                                     : detail::event_index(read.event_name);
-  if (index == detail::unknown_event_index)
-    read.data_json = detail::json_scan::member_value(text, read.data_ordinal, read.member_count);
+  if (index == detail::unknown_event_index) read.data_json = data_json(text, read);
 
   static constexpr auto make = detail::make_alternative_table<fields>(
       std::make_index_sequence<std::variant_size_v<event>>{});
