@@ -22,8 +22,10 @@
 //                    fw::parser::parse runs inside: the rest is the library's;
 //   simdjson_ondemand  simdjson's on-demand API reading the same fields
 //                    (validates only what it reads; for comparison);
-//   end_to_end       verify_and_parse + fw::dispatch to a handler that reads
-//                    every field;
+//   end_to_end       verify_and_parse with an fw::keyring holding the key (as
+//                    the README's example) + fw::dispatch to a handler that
+//                    reads every field;
+//   end_to_end_key   the same with the fw::signing_key overload;
 //   baseline         the hand-written verifier (see baseline_handle).
 // Plus sha256_bulk: the backend's SHA-256 over 64 KiB, its bulk throughput.
 //
@@ -681,6 +683,18 @@ void register_rows(const workload& w) {
       });
     });
   }
+  add("end_to_end_key", [&w](benchmark::State& state) {
+    std::size_t checksum = 0;
+    run_rows(state, w, [&w, &checksum](const delivery& d) {
+      const fw::result<fw::event> ev = library_parser().verify_and_parse(w.key(), d.body, d.header);
+      if (!ev) {
+        checksum += static_cast<std::size_t>(ev.error().value());
+        return;
+      }
+      fw::dispatch(*ev, checksum_handler{checksum});
+    });
+    benchmark::DoNotOptimize(checksum);
+  });
   add("end_to_end", [&w](benchmark::State& state) {
     std::size_t checksum = 0;
     run_rows(state, w, [&w, &checksum](const delivery& d) {
