@@ -5,7 +5,7 @@
 // store and the consent tracker, on one thread and with two threads
 // hammering the same instance; and the whole receiver per delivery.
 //
-//   meson compile -C build bench/bench_delivery && build/bench/bench_delivery
+//   meson setup build -Dbench=true && meson compile -C build bench/bench_delivery && build/bench/bench_delivery
 //
 // Times are real (wall-clock) time per operation per thread; items_per_second
 // is the throughput of all threads together.

@@ -87,3 +87,15 @@ TEST_CASE("result works with non-trivial and move-only types") {
   static_assert(!std::is_copy_constructible_v<fw::result<std::unique_ptr<int>>>);
   static_assert(std::is_trivially_copyable_v<fw::result<int>>);
 }
+
+TEST_CASE("result constructs its value in place") {
+  const fw::result<std::string> text{std::in_place, std::size_t{3}, 'z'};
+  REQUIRE(text.has_value());
+  CHECK(*text == "zzz");
+  CHECK_FALSE(text.error());
+  // As the parser builds events: one alternative of a variant, in place.
+  fw::result<fw::event> ev{std::in_place, std::in_place_index<2>};
+  REQUIRE(ev.has_value());
+  CHECK(std::holds_alternative<fw::consent_revoked>(*ev));
+  CHECK(std::get<fw::consent_revoked>(*ev).message_id.empty());
+}

@@ -7,8 +7,10 @@
 #include <fiskil/webhooks.hpp>
 
 #include <algorithm>
+#include <random>
 #include <ranges>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -416,3 +418,73 @@ TEST_CASE("storage that cannot be reserved is out_of_memory, and the parser stay
   CHECK(p.parse(envelope(R"("event":"consent.received")")).has_value());
 }
 #endif
+
+TEST_CASE("data_json is the raw text of data, however the envelope is spelled") {
+  // A compact envelope whose members before data are publish_time and
+  // message_id is located from their sizes; anything else is walked. Both
+  // ways must give the same text.
+  fw::parser p;
+  const string data = R"({"arrangementId":"a-1","note":"}\"{","n":[1,{"x":"]"}]})";
+  const std::vector<std::pair<string, string>> around = {
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m-1","data":)", "}"},
+      {R"({"message_id":"m-1","publish_time":"2026-11-20T09:15:00Z","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m-1","data": )", " }\n"},
+      {R"({ "publish_time":"2026-11-20T09:15:00Z","message_id":"m-1","data":)", "}"},
+      {R"({"publish_time" : "2026-11-20T09:15:00Z","message_id":"m-1","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m\"1","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m\\","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"a\",\"data\":{","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message\u005fid":"m-1","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m-1","dat\u0061":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","x":"y","message_id":"m-1","data":)", "}"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m-1","abcd":1,"data":)", "}"},
+      {R"({"data":)", R"(,"publish_time":"2026-11-20T09:15:00Z","message_id":"m-1"})"},
+      {R"({"publish_time":"2026-11-20T09:15:00Z","message_id":"m-1","data":)", R"(,"z":1})"},
+  };
+  for (const auto& pair : around) {
+    const string body = pair.first + data + pair.second;
+    CAPTURE(body);
+    const fw::result<fw::event> ev = p.parse(body);
+    REQUIRE(ev.has_value());
+    REQUIRE(std::holds_alternative<fw::unknown_event>(*ev));
+    CHECK(std::get<fw::unknown_event>(*ev).data_json == data);
+  }
+
+  // Random message ids (quotes, backslashes, \u escapes, look-alike
+  // delimiters), random blanks between tokens, either member order.
+  std::mt19937 random(20261120);
+  const auto pick = [&random](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  const string blanks[] = {"", "", "", " ", "\n\t"};
+  const auto blank = [&] { return blanks[pick(5)]; };
+  const string pieces[] = {"a", "7", "\"", "\\", ":", ",", "{", "}", "data", " "};
+  for (int round = 0; round < 3000; ++round) {
+    string id, id_json;
+    for (std::size_t n = 1 + pick(8); n > 0; --n) {
+      const string& piece = pieces[pick(10)];
+      id += piece;
+      for (const char c : piece) {
+        if (c == '"' || c == '\\') {
+          id_json += '\\';
+          id_json += c;
+        } else if (pick(8) == 0) {
+          id_json += "\\u00" + string(1, "0123456789abcdef"[(c >> 4) & 0xF]) + "0123456789abcdef"[c & 0xF];
+        } else {
+          id_json += c;
+        }
+      }
+    }
+    const string time_member = "\"publish_time\"" + blank() + ":" + blank() + "\"2026-11-20T09:15:00Z\"";
+    const string id_member = "\"message_id\"" + blank() + ":" + blank() + "\"" + id_json + "\"";
+    const bool id_first = pick(2) == 0;
+    const string body = "{" + blank() + (id_first ? id_member : time_member) + blank() + "," + blank() +
+                        (id_first ? time_member : id_member) + blank() + "," + blank() + "\"data\"" + blank() +
+                        ":" + blank() + data + blank() + "}" + blank();
+    CAPTURE(body);
+    const fw::result<fw::event> ev = p.parse(body);
+    REQUIRE(ev.has_value());
+    REQUIRE(std::holds_alternative<fw::unknown_event>(*ev));
+    const auto& e = std::get<fw::unknown_event>(*ev);
+    CHECK(e.message_id == id);
+    CHECK(e.data_json == data);
+  }
+}

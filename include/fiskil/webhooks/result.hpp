@@ -50,6 +50,12 @@ class [[nodiscard]] result {
   constexpr result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)
       : state_(std::in_place_index<0>, std::move(value)) {}
 
+  // result(std::in_place, args...) holds a T constructed in place from
+  // args, for a T that is costly to copy.
+  template <class... Args>
+  constexpr explicit result(std::in_place_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
+      : state_(std::in_place_index<0>, std::forward<Args>(args)...) {}
+
   // result(error) holds error, which must not be empty: an empty error_code
   // means success and success carries a T.
   result(std::error_code error) noexcept : state_(std::in_place_index<1>, error) {

@@ -140,17 +140,20 @@ struct key_access {
 };
 
 // compute_mac writes HMAC-SHA256(key, body) to mac. The result is secret
-// until compared: callers compare it with sha256::compare and wipe it.
+// until compared: callers compare it with mask_if_macs_differ and wipe it.
+// Both hashes continue from the key's precomputed pad states, which have
+// absorbed one block each: the inner one takes the body and its padding,
+// the outer one the inner digest.
 inline void compute_mac(const signing_key& key, std::string_view body,
                         unsigned char (&mac)[mac_size]) noexcept {
-  unsigned char inner_digest[mac_size];
-  sha256::context context = key_access::inner(key);
-  sha256::update(context, body.data(), body.size());
-  sha256::finish(context, inner_digest);
-  context = key_access::outer(key);
-  sha256::finish_after_block(context, inner_digest, mac);
-  sha256::wipe(&context, sizeof context);
-  sha256::wipe(inner_digest, sizeof inner_digest);
+  sha256::chaining inner, outer;
+  sha256::start(inner, key_access::inner(key));
+  sha256::absorb_final(inner, sha256::block_size, reinterpret_cast<const unsigned char*>(body.data()), body.size());
+  sha256::start(outer, key_access::outer(key));
+  sha256::absorb_final_digest(outer, inner);
+  sha256::store_digest(outer, mac);
+  sha256::wipe(&inner, sizeof inner);
+  sha256::wipe(&outer, sizeof outer);
 }
 
 inline constexpr errc signature_errc(base64::status verdict) noexcept {
@@ -228,14 +231,68 @@ inline errc signature_error(std::string_view text) noexcept {
 // decode_signature parses an X-Fiskil-Signature header value strictly:
 // optional spaces and tabs around (HTTP's optional whitespace), then exactly
 // 44 characters of canonical standard base64 of a 32-byte MAC.
-inline std::error_code decode_signature(std::string_view header,
-                                        unsigned char (&mac)[mac_size]) noexcept {
+// It returns errc{} for a good header: the hot path builds no
+// std::error_code (whose empty value costs a call to
+// std::system_category()); the public functions make one at the end.
+inline errc decode_signature(std::string_view header, unsigned char (&mac)[mac_size]) noexcept {
   const std::string_view text = trim_header(header);
   if (text.size() == signature_size) {
     const base64::decode_result r = base64::decode(text, mac, mac_size);
-    if (r.verdict == base64::status::ok && r.size == mac_size) return {};
+    if (r.verdict == base64::status::ok && r.size == mac_size) return errc{};
   }
   return signature_error(text);
+}
+
+// mask_if_macs_differ is all-ones when the two MACs differ. The bytes are
+// compared by CRYPTO_memcmp, the backend's audited constant-time compare,
+// and its result becomes a mask without a branch.
+inline std::uint32_t mask_if_macs_differ(const unsigned char (&mac)[mac_size],
+                                         const unsigned char (&expected)[mac_size]) noexcept {
+  return ct::mask_if_nonzero(static_cast<std::uint32_t>(sha256::compare(mac, expected, mac_size)));
+}
+
+// check_signature is verify with an errc (errc{} when authentic).
+inline errc check_signature(const signing_key& key, std::string_view body, std::string_view signature_header) noexcept {
+  unsigned char mac[mac_size];
+  compute_mac(key, body, mac);
+  unsigned char expected[mac_size];
+  if (const errc malformed = decode_signature(signature_header, expected); malformed != errc{}) {
+    sha256::wipe(mac, sizeof mac);
+    return malformed;
+  }
+  const std::uint32_t differs = mask_if_macs_differ(mac, expected);
+  sha256::wipe(mac, sizeof mac);
+  return ct::declassified(differs) != 0 ? errc::signature_mismatch : errc{};
+}
+
+// find_matching_key is matching_key_index with an errc; index is set when
+// it returns errc{}.
+template <std::size_t Capacity>
+errc find_matching_key(const basic_keyring<Capacity>& ring, std::string_view body,
+                       std::string_view signature_header, std::size_t& index) noexcept {
+  if (ring.empty()) return errc::keyring_empty;
+  const std::span<const signing_key> keys = ring.keys();
+  // As in verify, the header is decoded while the first MAC completes.
+  unsigned char mac[mac_size];
+  compute_mac(keys[0], body, mac);
+  unsigned char expected[mac_size];
+  if (const errc malformed = decode_signature(signature_header, expected); malformed != errc{}) {
+    sha256::wipe(mac, sizeof mac);
+    return malformed;
+  }
+  std::uint32_t matched = ~mask_if_macs_differ(mac, expected);  // mask: some key matched
+  std::uint32_t matched_at = 0;  // its index, meaningful when matched
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    compute_mac(keys[i], body, mac);
+    const std::uint32_t equal = ~mask_if_macs_differ(mac, expected);
+    // Keep the first match (rings list the newest key first).
+    matched_at = ct::select(equal & ~matched, static_cast<std::uint32_t>(i), matched_at);
+    matched |= equal;
+  }
+  sha256::wipe(mac, sizeof mac);
+  if (ct::declassified(matched) == 0) return errc::signature_mismatch;
+  index = ct::declassified(matched_at);
+  return errc{};
 }
 
 }  // namespace detail
@@ -303,18 +360,15 @@ inline result<signing_key> signing_key::from_base64(std::string_view secret) noe
 // it is not, and another signature_* errc when the header is malformed.
 //
 // Pass the body exactly as received: whitespace and key order are signed.
-// The MAC is compared with CRYPTO_memcmp; no branch or memory index depends
-// on it or on the key. Nothing is retained after the call.
+// The MAC is compared with CRYPTO_memcmp; no branch or
+// memory index depends on it or on the key. It is computed before the
+// header is decoded, so that the decoding runs while the hash's last
+// rounds complete; a malformed header thus costs one HMAC of the body, as a
+// well-formed wrong one does. Nothing is retained after the call.
 [[nodiscard]] inline std::error_code verify(const signing_key& key, std::string_view body,
                                             std::string_view signature_header) noexcept {
-  unsigned char expected[mac_size];
-  if (const std::error_code ec = detail::decode_signature(signature_header, expected)) return ec;
-  unsigned char mac[mac_size];
-  detail::compute_mac(key, body, mac);
-  const std::uint32_t differs = detail::ct::mask_if_nonzero(
-      static_cast<std::uint32_t>(detail::sha256::compare(mac, expected, mac_size)));
-  detail::sha256::wipe(mac, sizeof mac);
-  if (detail::ct::declassified(differs) != 0) return errc::signature_mismatch;
+  const errc verdict = detail::check_signature(key, body, signature_header);
+  if (verdict != errc{}) return verdict;
   return {};
 }
 
@@ -326,24 +380,10 @@ template <std::size_t Capacity>
 [[nodiscard]] result<std::size_t> matching_key_index(const basic_keyring<Capacity>& ring,
                                                      std::string_view body,
                                                      std::string_view signature_header) noexcept {
-  if (ring.empty()) return errc::keyring_empty;
-  unsigned char expected[mac_size];
-  if (const std::error_code ec = detail::decode_signature(signature_header, expected)) return ec;
-  std::uint32_t matched = 0;      // mask: some key matched
-  std::uint32_t matched_at = 0;   // its index, meaningful when matched
-  const std::span<const signing_key> keys = ring.keys();
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    unsigned char mac[mac_size];
-    detail::compute_mac(keys[i], body, mac);
-    const std::uint32_t equal = detail::ct::mask_if_zero(
-        static_cast<std::uint32_t>(detail::sha256::compare(mac, expected, mac_size)));
-    detail::sha256::wipe(mac, sizeof mac);
-    // Keep the first match (rings list the newest key first).
-    matched_at = detail::ct::select(equal & ~matched, static_cast<std::uint32_t>(i), matched_at);
-    matched |= equal;
-  }
-  if (detail::ct::declassified(matched) == 0) return errc::signature_mismatch;
-  return std::size_t{detail::ct::declassified(matched_at)};
+  std::size_t index = 0;
+  const errc verdict = detail::find_matching_key(ring, body, signature_header, index);
+  if (verdict != errc{}) return verdict;
+  return index;
 }
 
 // verify(ring, ...) is verify under each key of ring in turn; see
