@@ -162,6 +162,20 @@ TEST_CASE("a full tracker evicts the consent closest to expiry and reports it") 
   CHECK(tracker.evicted_unexpired() == 1);
 }
 
+TEST_CASE("a consent event already past its retention takes no room and evicts nothing") {
+  fw::consent_tracker tracker = make_tracker(15, 10min);
+  const fw::timestamp now = t0 + 1min;
+  for (int i = 0; i < 15; ++i)
+    REQUIRE(tracker.observe("c" + std::to_string(i), consent_change::received, t0, now));
+  const fw::result<fw::consent_step> dead = tracker.observe("dead", consent_change::updated, now - 10min - 1ns, now);
+  REQUIRE(dead);
+  CHECK(dead->verdict == consent_order::newer);
+  CHECK_FALSE(dead->evicted_unexpired);
+  CHECK(tracker.evicted_unexpired() == 0);
+  CHECK_FALSE(tracker.latest("dead"));
+  for (int i = 0; i < 15; ++i) CHECK(tracker.latest("c" + std::to_string(i)));
+}
+
 TEST_CASE("bad ids and options") {
   fw::consent_tracker tracker = fw::consent_tracker::create({.capacity = 10, .max_id_size = 36}).value();
   CHECK(tracker.observe("", consent_change::received, t0, t0).error() == fw::errc::consent_id_missing);

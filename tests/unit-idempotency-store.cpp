@@ -34,6 +34,12 @@ std::string id_number(std::size_t n) { return std::to_string(7000000000000000 + 
 
 }  // namespace
 
+TEST_CASE("SipHash of an empty view with a null pointer is the empty message's") {
+  const fw::detail::siphash::key k{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+  const std::string empty;
+  CHECK(fw::detail::siphash::hash(k, std::string_view{}) == fw::detail::siphash::hash(k, std::string_view{empty}));
+}
+
 TEST_CASE("SipHash-2-4 matches the reference vectors") {
   // Key 00..0f; message i is the bytes 00, 01, ..., i-1 (vectors.h of the
   // SipHash reference implementation, and the paper's Appendix A for 15).
@@ -138,6 +144,27 @@ TEST_CASE("expired entries are reused before any unexpired one is evicted") {
   }
   CHECK(store.contains("late", now));
   CHECK(store.evicted_unexpired() == 0);
+}
+
+TEST_CASE("an id already past its retention takes no room and evicts nothing") {
+  fw::idempotency_store store = make_store(15, 10min);
+  const fw::timestamp t0 = at("2026-11-20T09:00:00Z");
+  for (std::size_t i = 0; i < 15; ++i) CHECK(remember(store, id_number(i), t0, t0) == fw::sighting::first_time);
+  // Full of live ids; one published 10 minutes and 1 ns before now is dead
+  // on arrival: answered first_time, not kept, and nothing is pushed out.
+  const fw::timestamp now = t0 + 1min;
+  const fw::result<fw::remember_result> dead = store.remember("dead", now - 10min - 1ns, now);
+  REQUIRE(dead);
+  CHECK(dead->verdict == fw::sighting::first_time);
+  CHECK_FALSE(dead->evicted_unexpired);
+  CHECK(store.evicted_unexpired() == 0);
+  CHECK_FALSE(store.contains("dead", now));
+  for (std::size_t i = 0; i < 15; ++i) CHECK(store.contains(id_number(i), now));
+  // Exactly at the end of its retention it is still kept (and evicts).
+  const fw::result<fw::remember_result> edge = store.remember("edge", now - 10min, now);
+  REQUIRE(edge);
+  CHECK(edge->evicted_unexpired);
+  CHECK(store.contains("edge", now));
 }
 
 TEST_CASE("two choices keep a store at half load free of evictions") {

@@ -149,6 +149,14 @@ TEST_CASE("contains: IPv4, IPv6 and IPv4-mapped IPv6 sources") {
   CHECK(allow.contains(address("203.0.113.77")));
 }
 
+TEST_CASE("ip_range::make refuses a prefix over 128 and host bits past the prefix") {
+  const fw::ip_address network = fw::ip_address::parse("2001:db8::").value();
+  CHECK(fw::ip_range::make(network, 128).has_value());
+  CHECK(fw::ip_range::make(network, 129).error() == fw::errc::allowlist_prefix_malformed);
+  CHECK(fw::ip_range::make(network, 256 + 32).error() == fw::errc::allowlist_prefix_malformed);  // not truncated to /32
+  CHECK(fw::ip_range::make(network, 8).error() == fw::errc::allowlist_host_bits_set);
+}
+
 TEST_CASE("prefix lengths from /0 to the full width") {
   const fw::source_allowlist everything = fw::source_allowlist::parse("0.0.0.0/0, ::/0").value();
   CHECK(everything.contains("1.2.3.4"));

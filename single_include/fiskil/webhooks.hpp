@@ -2884,7 +2884,7 @@ inline std::uint64_t hash(const key& k, std::string_view text) noexcept {
   const std::size_t whole = size & ~std::size_t{7};
   for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i));
   unsigned char tail[8] = {};
-  std::memcpy(tail, p + whole, size - whole);
+  if (size != whole) std::memcpy(tail, p + whole, size - whole);  // p may be null when size is 0
   tail[7] = static_cast<unsigned char>(size);
   s.absorb(load_le64(tail));
   s.v2 ^= 0xff;
@@ -2896,7 +2896,10 @@ inline std::uint64_t hash(const key& k, std::string_view text) noexcept {
 }
 
 // random_key draws a key from the operating system (getrandom, falling back
-// to std::random_device). It is called once per store, at construction.
+// to std::random_device). It is called once per store, at construction. When
+// the system has no randomness at all, std::random_device throws and the
+// process terminates: a store with a predictable key would let senders
+// choose ids that collide, so there is no quiet fallback.
 inline key random_key() noexcept {
   std::array<unsigned char, 16> bytes{};
   std::size_t filled = 0;
@@ -2963,8 +2966,9 @@ constexpr std::int64_t expiry_after(std::int64_t publish_ns, std::int64_t retent
 }
 
 inline constexpr std::size_t bucket_ways = 15;
-// max_table_capacity bounds a table at 2^30 entries (some 18 GiB for the
-// store), far beyond need, so that sizes never overflow.
+// max_table_capacity bounds a table at 2^30 entries (bucket counts round up
+// to a power of two: up to 32 GiB for the store, 64 GiB for the tracker),
+// far beyond need, so that sizes never overflow.
 inline constexpr std::size_t max_table_capacity = std::size_t{1} << 30;
 
 template <class Slot>
@@ -3164,8 +3168,8 @@ struct remember_result {
 // remember(id, ...) answers first_time or duplicate and records the id in one
 // atomic step: of two threads racing on one id, exactly one gets first_time.
 // Ids are remembered until publish_time + retention; after that their room is
-// reused. When the store is full of unexpired ids it evicts the one closest
-// to expiry and says so (in the result and in a counter): never a silent
+// reused. When both buckets an id may live in are full of unexpired ids, it
+// evicts the one closest to expiry and says so (in the result and in a counter): never a silent
 // hole.
 //
 // Memory: one allocation at create(), none after; bytes_per_entry (about 17)
@@ -3228,6 +3232,9 @@ class idempotency_store {
       held.expires_ns = expires;  // expired: taken afresh by this sighting
       return remember_result{sighting::first_time, false};
     }
+    // Already past its retention: nothing to remember it for, and claiming
+    // room could push out an id that still needs it.
+    if (expires < now_ns) return remember_result{sighting::first_time, false};
     bool evicted = false;
     const table::entry claimed = buckets.claim(now_ns, evicted);
     claimed.slot->expires_ns = expires;
@@ -3351,7 +3358,10 @@ struct consent_tracker_options {
 //
 // A consent is kept at least until its latest publish_time plus retention;
 // past that, any event older than its latest state is stale by the freshness
-// window anyway, so its room may be reused. If the tracker is full of
+// window anyway, so its room may be reused. Revocation is therefore final
+// within that time: an event published after the revocation and delivered
+// after its retention (which the provider never sends for a revoked
+// consent) is judged as the consent's first. If the tracker is full of
 // consents still inside their retention, it evicts the one closest to expiry
 // and reports it (in the result and a counter). What eviction loses: an
 // event for an evicted consent is judged as the consent's first, so a
@@ -3395,13 +3405,15 @@ class consent_tracker {
       return errc::window_invalid;
     result<table> made = table::create(options.capacity, expiry_of{options.retention.count()});
     if (!made) return made.error();
-    return consent_tracker{std::move(*made), options.max_id_size};
+    return consent_tracker{std::move(*made), options.max_id_size, options.retention.count()};
   }
 
   // observe classifies a change to consent_id published at publish_time and,
   // when it is newer, records it as the consent's latest state. now decides
-  // which entries have expired. Errors: consent_id_missing (empty id),
-  // consent_id_too_long.
+  // which entries have expired; an unknown consent whose publish_time is
+  // already past its retention at now is answered newer and not kept (check
+  // freshness first, as the receiver does). Errors: consent_id_missing
+  // (empty id), consent_id_too_long.
   [[nodiscard]] result<consent_step> observe(std::string_view consent_id, consent_change change,
                                              timestamp publish_time, timestamp now) noexcept {
     if (consent_id.empty()) return errc::consent_id_missing;
@@ -3411,8 +3423,13 @@ class consent_tracker {
     auto buckets = table_.lock(table_.hash(consent_id));
     const table::entry found = buckets.find();
     if (found.slot == nullptr) {
+      // Already past its retention: it is the first event seen for this
+      // consent, but there is nothing to remember it for, and claiming room
+      // could push out a consent that still needs it.
+      const std::int64_t now_ns = now.time_since_epoch().count();
+      if (detail::expiry_after(at, retention_ns_) < now_ns) return consent_step{consent_order::newer, false};
       bool evicted = false;
-      slot& fresh = *buckets.claim(now.time_since_epoch().count(), evicted).slot;
+      slot& fresh = *buckets.claim(now_ns, evicted).slot;
       fresh.latest_ns = at;
       fresh.latest = kind;
       return consent_step{consent_order::newer, evicted};
@@ -3475,10 +3492,12 @@ class consent_tracker {
   [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
 
  private:
-  consent_tracker(table&& t, std::size_t max_id_size) noexcept : table_(std::move(t)), max_id_size_(max_id_size) {}
+  consent_tracker(table&& t, std::size_t max_id_size, std::int64_t retention_ns) noexcept
+      : table_(std::move(t)), max_id_size_(max_id_size), retention_ns_(retention_ns) {}
 
   table table_;
   std::size_t max_id_size_;
+  std::int64_t retention_ns_;
 };
 
 }  // namespace fiskil::webhooks
@@ -3559,9 +3578,11 @@ struct ip_range {
   std::uint64_t mask_high = 0, mask_low = 0;
   std::uint8_t prefix_length = 0;  // 0 to 128, in the 128-bit form
 
-  // make returns the range, or allowlist_host_bits_set when network has bits
-  // set past the prefix (10.0.0.1/8 names no range: write 10.0.0.0/8).
+  // make returns the range, allowlist_prefix_malformed when prefix_length is
+  // over 128, or allowlist_host_bits_set when network has bits set past the
+  // prefix (10.0.0.1/8 names no range: write 10.0.0.0/8).
   [[nodiscard]] static result<ip_range> make(const ip_address& network, unsigned prefix_length) noexcept {
+    if (prefix_length > 128) return errc::allowlist_prefix_malformed;
     ip_range range;
     range.prefix_length = static_cast<std::uint8_t>(prefix_length);
     range.mask_high = prefix_length == 0 ? 0 : prefix_length >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - prefix_length);
@@ -3865,7 +3886,9 @@ struct delivery {
   // outcomes.
   std::error_code error;
   // event is the parsed delivery, present once it was found authentic and
-  // well formed (for every outcome from accepted to too_early). Its views
+  // well formed: for every outcome from accepted to too_early, and for
+  // bad_envelope refusals of the receiver's own limits (message_id_too_long,
+  // consent_id_missing, consent_id_too_long). Its views
   // point into the parser that parsed it and are valid until that parser's
   // next parse: with the thread_local parser, until this thread's next call
   // to receive or admit.
@@ -3959,7 +3982,9 @@ class basic_receiver {
   // admit runs steps 1 to 6 on request with p, and records the delivery as
   // seen; it does not dispatch. When the outcome is accepted, act on
   // *result.event, then answer result.http_status(); if acting on it failed,
-  // call retract(result) and answer 503 so that the provider retries.
+  // call retract(result) and answer 503 so that the provider retries. A
+  // retry that arrives before that is already a duplicate: acting must not
+  // outlast the provider's request timeout (queue slow work durably).
   [[nodiscard]] delivery admit(parser& p, const delivery_request& request) noexcept {
     delivery verdict;
     const result<ip_address> source = ip_address::parse(request.source_address);

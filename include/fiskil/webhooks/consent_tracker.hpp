@@ -83,7 +83,10 @@ struct consent_tracker_options {
 //
 // A consent is kept at least until its latest publish_time plus retention;
 // past that, any event older than its latest state is stale by the freshness
-// window anyway, so its room may be reused. If the tracker is full of
+// window anyway, so its room may be reused. Revocation is therefore final
+// within that time: an event published after the revocation and delivered
+// after its retention (which the provider never sends for a revoked
+// consent) is judged as the consent's first. If the tracker is full of
 // consents still inside their retention, it evicts the one closest to expiry
 // and reports it (in the result and a counter). What eviction loses: an
 // event for an evicted consent is judged as the consent's first, so a
@@ -127,13 +130,15 @@ class consent_tracker {
       return errc::window_invalid;
     result<table> made = table::create(options.capacity, expiry_of{options.retention.count()});
     if (!made) return made.error();
-    return consent_tracker{std::move(*made), options.max_id_size};
+    return consent_tracker{std::move(*made), options.max_id_size, options.retention.count()};
   }
 
   // observe classifies a change to consent_id published at publish_time and,
   // when it is newer, records it as the consent's latest state. now decides
-  // which entries have expired. Errors: consent_id_missing (empty id),
-  // consent_id_too_long.
+  // which entries have expired; an unknown consent whose publish_time is
+  // already past its retention at now is answered newer and not kept (check
+  // freshness first, as the receiver does). Errors: consent_id_missing
+  // (empty id), consent_id_too_long.
   [[nodiscard]] result<consent_step> observe(std::string_view consent_id, consent_change change,
                                              timestamp publish_time, timestamp now) noexcept {
     if (consent_id.empty()) return errc::consent_id_missing;
@@ -143,8 +148,13 @@ class consent_tracker {
     auto buckets = table_.lock(table_.hash(consent_id));
     const table::entry found = buckets.find();
     if (found.slot == nullptr) {
+      // Already past its retention: it is the first event seen for this
+      // consent, but there is nothing to remember it for, and claiming room
+      // could push out a consent that still needs it.
+      const std::int64_t now_ns = now.time_since_epoch().count();
+      if (detail::expiry_after(at, retention_ns_) < now_ns) return consent_step{consent_order::newer, false};
       bool evicted = false;
-      slot& fresh = *buckets.claim(now.time_since_epoch().count(), evicted).slot;
+      slot& fresh = *buckets.claim(now_ns, evicted).slot;
       fresh.latest_ns = at;
       fresh.latest = kind;
       return consent_step{consent_order::newer, evicted};
@@ -207,10 +217,12 @@ class consent_tracker {
   [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
 
  private:
-  consent_tracker(table&& t, std::size_t max_id_size) noexcept : table_(std::move(t)), max_id_size_(max_id_size) {}
+  consent_tracker(table&& t, std::size_t max_id_size, std::int64_t retention_ns) noexcept
+      : table_(std::move(t)), max_id_size_(max_id_size), retention_ns_(retention_ns) {}
 
   table table_;
   std::size_t max_id_size_;
+  std::int64_t retention_ns_;
 };
 
 }  // namespace fiskil::webhooks

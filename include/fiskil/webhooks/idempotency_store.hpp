@@ -55,8 +55,8 @@ struct remember_result {
 // remember(id, ...) answers first_time or duplicate and records the id in one
 // atomic step: of two threads racing on one id, exactly one gets first_time.
 // Ids are remembered until publish_time + retention; after that their room is
-// reused. When the store is full of unexpired ids it evicts the one closest
-// to expiry and says so (in the result and in a counter): never a silent
+// reused. When both buckets an id may live in are full of unexpired ids, it
+// evicts the one closest to expiry and says so (in the result and in a counter): never a silent
 // hole.
 //
 // Memory: one allocation at create(), none after; bytes_per_entry (about 17)
@@ -119,6 +119,9 @@ class idempotency_store {
       held.expires_ns = expires;  // expired: taken afresh by this sighting
       return remember_result{sighting::first_time, false};
     }
+    // Already past its retention: nothing to remember it for, and claiming
+    // room could push out an id that still needs it.
+    if (expires < now_ns) return remember_result{sighting::first_time, false};
     bool evicted = false;
     const table::entry claimed = buckets.claim(now_ns, evicted);
     claimed.slot->expires_ns = expires;

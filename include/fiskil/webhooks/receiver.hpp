@@ -94,7 +94,9 @@ struct delivery {
   // outcomes.
   std::error_code error;
   // event is the parsed delivery, present once it was found authentic and
-  // well formed (for every outcome from accepted to too_early). Its views
+  // well formed: for every outcome from accepted to too_early, and for
+  // bad_envelope refusals of the receiver's own limits (message_id_too_long,
+  // consent_id_missing, consent_id_too_long). Its views
   // point into the parser that parsed it and are valid until that parser's
   // next parse: with the thread_local parser, until this thread's next call
   // to receive or admit.
@@ -188,7 +190,9 @@ class basic_receiver {
   // admit runs steps 1 to 6 on request with p, and records the delivery as
   // seen; it does not dispatch. When the outcome is accepted, act on
   // *result.event, then answer result.http_status(); if acting on it failed,
-  // call retract(result) and answer 503 so that the provider retries.
+  // call retract(result) and answer 503 so that the provider retries. A
+  // retry that arrives before that is already a duplicate: acting must not
+  // outlast the provider's request timeout (queue slow work durably).
   [[nodiscard]] delivery admit(parser& p, const delivery_request& request) noexcept {
     delivery verdict;
     const result<ip_address> source = ip_address::parse(request.source_address);

@@ -79,9 +79,11 @@ struct ip_range {
   std::uint64_t mask_high = 0, mask_low = 0;
   std::uint8_t prefix_length = 0;  // 0 to 128, in the 128-bit form
 
-  // make returns the range, or allowlist_host_bits_set when network has bits
-  // set past the prefix (10.0.0.1/8 names no range: write 10.0.0.0/8).
+  // make returns the range, allowlist_prefix_malformed when prefix_length is
+  // over 128, or allowlist_host_bits_set when network has bits set past the
+  // prefix (10.0.0.1/8 names no range: write 10.0.0.0/8).
   [[nodiscard]] static result<ip_range> make(const ip_address& network, unsigned prefix_length) noexcept {
+    if (prefix_length > 128) return errc::allowlist_prefix_malformed;
     ip_range range;
     range.prefix_length = static_cast<std::uint8_t>(prefix_length);
     range.mask_high = prefix_length == 0 ? 0 : prefix_length >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - prefix_length);

@@ -60,7 +60,7 @@ inline std::uint64_t hash(const key& k, std::string_view text) noexcept {
   const std::size_t whole = size & ~std::size_t{7};
   for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i));
   unsigned char tail[8] = {};
-  std::memcpy(tail, p + whole, size - whole);
+  if (size != whole) std::memcpy(tail, p + whole, size - whole);  // p may be null when size is 0
   tail[7] = static_cast<unsigned char>(size);
   s.absorb(load_le64(tail));
   s.v2 ^= 0xff;
@@ -72,7 +72,10 @@ inline std::uint64_t hash(const key& k, std::string_view text) noexcept {
 }
 
 // random_key draws a key from the operating system (getrandom, falling back
-// to std::random_device). It is called once per store, at construction.
+// to std::random_device). It is called once per store, at construction. When
+// the system has no randomness at all, std::random_device throws and the
+// process terminates: a store with a predictable key would let senders
+// choose ids that collide, so there is no quiet fallback.
 inline key random_key() noexcept {
   std::array<unsigned char, 16> bytes{};
   std::size_t filled = 0;

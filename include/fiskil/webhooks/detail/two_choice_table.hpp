@@ -88,8 +88,9 @@ constexpr std::int64_t expiry_after(std::int64_t publish_ns, std::int64_t retent
 }
 
 inline constexpr std::size_t bucket_ways = 15;
-// max_table_capacity bounds a table at 2^30 entries (some 18 GiB for the
-// store), far beyond need, so that sizes never overflow.
+// max_table_capacity bounds a table at 2^30 entries (bucket counts round up
+// to a power of two: up to 32 GiB for the store, 64 GiB for the tracker),
+// far beyond need, so that sizes never overflow.
 inline constexpr std::size_t max_table_capacity = std::size_t{1} << 30;
 
 template <class Slot>
