@@ -60,7 +60,7 @@ def run(command, **kwargs):
 
 def configure_and_build(build_dir: Path, reconfigure: bool):
     if not (build_dir / "build.ninja").exists():
-        run(["meson", "setup", str(build_dir), "-Dbench=true", "-Dtests=false", "-Dexamples=false",
+        run(["meson", "setup", str(build_dir), "-Dbench=true", "-Dtests=false", "-Dexamples=false", "-Dtools=false",
              "--buildtype=release", "-Doptimization=2"], cwd=SOURCE)
     elif reconfigure:
         run(["meson", "configure", str(build_dir), "-Dbench=true"], cwd=SOURCE)
