@@ -2,8 +2,13 @@
 // SPDX-License-Identifier: MIT
 #include <doctest/doctest.h>
 
-// Only this part's header: it must stand alone (and compiles faster).
+// This header alone, to show that it is self-contained; against the single
+// header (-Dsingle_include=true) there is only the whole library.
+#if __has_include(<fiskil/webhooks/freshness.hpp>)
 #include <fiskil/webhooks/freshness.hpp>
+#else
+#include <fiskil/webhooks.hpp>
+#endif
 
 #include <chrono>
 #include <ostream>
