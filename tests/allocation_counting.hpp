@@ -14,13 +14,7 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FW_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define FW_TEST_SANITIZED 1
-#endif
-#endif
+#include "sanitizers.hpp"
 
 namespace {
 std::atomic<long> new_calls{0};

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "sanitizers.hpp"
 #include "support.hpp"
 
 namespace fw = fiskil::webhooks;
@@ -399,14 +400,6 @@ TEST_CASE("each class of bad body in the README's table gets its own errc, and e
     CHECK(std::find(covered.begin(), covered.end(), info.code) != covered.end());
   }
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FW_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define FW_TEST_SANITIZED 1
-#endif
-#endif
 
 #if !defined(FW_TEST_SANITIZED)
 TEST_CASE("storage that cannot be reserved is out_of_memory, and the parser stays usable") {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sanitizers.hpp"
 #include "support.hpp"
 
 namespace fw = fiskil::webhooks;
@@ -181,14 +182,6 @@ TEST_CASE("too large") {
   CHECK(d.http_status() == 413);
   CHECK(d.error == fw::errc::body_too_large);
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FW_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define FW_TEST_SANITIZED 1
-#endif
-#endif
 
 #if !defined(FW_TEST_SANITIZED)
 TEST_CASE("unavailable when the parser cannot reserve memory") {
