@@ -954,7 +954,7 @@ inline void absorb_final(chaining& s, std::uint64_t absorbed, const unsigned cha
   if (whole != 0) compress(s, data, whole / block_size);
   const std::size_t rest = size - whole;
   alignas(64) unsigned char tail[2 * block_size] = {};
-  std::memcpy(tail, data + whole, rest);
+  if (rest != 0) std::memcpy(tail, data + whole, rest);  // data may be null for an empty body
   tail[rest] = 0x80;
   const std::size_t tail_blocks = rest < block_size - 8 ? 1 : 2;
   store_big_endian(tail + tail_blocks * block_size - 8, (absorbed + size) * 8);
