@@ -188,12 +188,6 @@ inline void absorb_final_digest(chaining& s, const chaining& digest_of) noexcept
 #pragma GCC diagnostic pop
 #endif
 
-// equal reports whether a[0, n) == b[0, n) in time that depends only on n.
-// CRYPTO_memcmp says "equal" for n == 0; callers check lengths first.
-inline bool equal(const void* a, const void* b, std::size_t n) noexcept {
-  return CRYPTO_memcmp(a, b, n) == 0;
-}
-
 // compare is CRYPTO_memcmp itself: zero when equal, and the caller turns it
 // into a mask without branching.
 inline int compare(const void* a, const void* b, std::size_t n) noexcept {
