@@ -9,10 +9,12 @@
 
 Configures a release build (-O2) with -Dbench=true in --build-dir (once),
 builds it, and runs bench_webhooks_<backend> for every crypto backend
-installed, pinned to one CPU, with --repetitions runs of every row
-interleaved at random (Google Benchmark's --benchmark_enable_random_interleaving),
-so that slow phases of a noisy machine spread over all rows alike. Times are
-CPU time per delivery (a shared machine's descheduling is not counted).
+installed (openssl-no-deprecated: OpenSSL 3 on the library's path for
+builds without OpenSSL's deprecated API), pinned to one CPU, with
+--repetitions runs of every row interleaved at random (Google Benchmark's
+--benchmark_enable_random_interleaving), so that slow phases of a noisy
+machine spread over all rows alike. Times are CPU time per delivery (a
+shared machine's descheduling is not counted).
 Every ratio is taken between rows of the same run and process.
 
 Writes OUT/benchmark.json (every figure: per-row median, minimum, mean and
@@ -355,8 +357,29 @@ def main():
     else:
         markdown_cross = ""
 
+    # The library's path for builds without OpenSSL's deprecated API, beside
+    # its SHA256_CTX fast path: both OpenSSL 3, two programs of this run.
+    markdown_fallback = ""
+    if "openssl" in backends and "openssl-no-deprecated" in backends:
+        fallback = {}
+        for w in WORKLOADS:
+            for row in ("verify", "end_to_end"):
+                fast = backends["openssl"]["rows"].get("%s/%s" % (w, row))
+                other = backends["openssl-no-deprecated"]["rows"].get("%s/%s" % (w, row))
+                if fast and other:
+                    fallback["%s/%s" % (w, row)] = {"fast_ns": fast["ns_median"], "no_deprecated_ns": other["ns_median"],
+                                                    "ratio": other["ns_median"] / fast["ns_median"]}
+        report["openssl_no_deprecated_over_fast"] = fallback
+        if fallback:
+            markdown_fallback = ("\nOpenSSL 3 without its deprecated API (provider digest) against the SHA256_CTX fast "
+                                 "path, fw::verify: "
+                                 + ", ".join("%s %s ns vs %s ns (%.2fx)" % (w, fmt_ns(f["no_deprecated_ns"]),
+                                                                           fmt_ns(f["fast_ns"]), f["ratio"])
+                                             for w in WORKLOADS for f in [fallback.get("%s/verify" % w)] if f)
+                                 + ".\n")
+
     (out_dir / "benchmark.json").write_text(json.dumps(report, indent=1) + "\n")
-    markdown = tables(report) + markdown_cross
+    markdown = tables(report) + markdown_cross + markdown_fallback
     (out_dir / "benchmark.md").write_text(markdown)
     print(markdown)
 

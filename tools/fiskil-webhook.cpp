@@ -430,14 +430,6 @@ int run_inspect(std::span<char* const> argv) {
   return write_stdout(event_json(*ev, nullptr));
 }
 
-std::string_view crypto_backend() {
-#if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL)
-  return "BoringSSL";
-#else
-  return "OpenSSL";
-#endif
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -468,7 +460,7 @@ int main(int argc, char** argv) {
   if (command == "--version") {
     return write_stdout("fiskil-webhook " FISKIL_WEBHOOKS_VERSION_STRING " (fiskil-webhooks " FISKIL_WEBHOOKS_VERSION_STRING
                         ", HMAC-SHA256 by " +
-                        std::string(crypto_backend()) + ")\n");
+                        std::string(fw::detail::sha256::backend_name) + ")\n");
   }
   if (command.starts_with("-")) return usage_error({}, "unknown option '" + std::string(command) + "' before the command");
   return usage_error({}, "unknown command '" + std::string(command) + "'; the commands are sign, verify and inspect");

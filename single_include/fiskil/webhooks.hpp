@@ -800,10 +800,19 @@ inline void encode(const unsigned char* bytes, std::size_t size, char* out) noex
 // include path, OpenSSL 3 otherwise, or whichever one
 // FISKIL_WEBHOOKS_CRYPTO_BORINGSSL / FISKIL_WEBHOOKS_CRYPTO_OPENSSL names.
 //
-// Both backends are used through their low-level SHA256_CTX interface: a plain
-// struct that can be copied, so the HMAC pads are hashed once per key and
-// every verification starts from a copy, with no allocation. (OpenSSL 3's EVP
-// interface would allocate a context per copy.)
+// The MAC is computed one of three ways, chosen at compile time (all code of
+// a program must make the same choice; `implementation` names it), none of
+// which allocates per verification:
+//  - BoringSSL: SHA256_TransformBlocks on the key's precomputed pad states;
+//  - OpenSSL 3: the same through SHA256_CTX and SHA256_Update on whole
+//    blocks, deprecated in OpenSSL 3 (their warnings are silenced here);
+//  - OpenSSL 3 without its deprecated API (OPENSSL_NO_DEPRECATED_3_0 or
+//    OPENSSL_API_COMPAT >= 30000, or FISKIL_WEBHOOKS_OPENSSL_PROVIDER): the
+//    digest functions of the provider EVP_MD_fetch picks (provider_hasher).
+//    Keys keep their pad blocks, which every MAC hashes again (two
+//    compressions more), in one context per thread, allocated on the
+//    thread's first MAC and freed when the thread exits. If OpenSSL cannot
+//    provide it, the process aborts rather than use a MAC it did not compute.
 
 #if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL) && defined(FISKIL_WEBHOOKS_CRYPTO_OPENSSL)
 #error "fiskil-webhooks: define at most one of FISKIL_WEBHOOKS_CRYPTO_BORINGSSL and FISKIL_WEBHOOKS_CRYPTO_OPENSSL"
@@ -830,28 +839,52 @@ inline void encode(const unsigned char* bytes, std::size_t size, char* out) noex
 #if !defined(OPENSSL_IS_BORINGSSL)
 #error "fiskil-webhooks: FISKIL_WEBHOOKS_CRYPTO_BORINGSSL is set but <openssl/sha.h> is not BoringSSL's; put BoringSSL's include directory (Debian: /usr/include/android) first"
 #endif
+#if defined(FISKIL_WEBHOOKS_OPENSSL_PROVIDER)
+#error "fiskil-webhooks: FISKIL_WEBHOOKS_OPENSSL_PROVIDER applies to the OpenSSL backend only"
+#endif
 #else
+// opensslv.h includes macros.h, which settles OPENSSL_API_LEVEL and
+// OPENSSL_NO_DEPRECATED_3_0 from the user's OPENSSL_API_COMPAT and
+// OPENSSL_NO_DEPRECATED.
 #include <openssl/opensslv.h>
 #if !defined(OPENSSL_VERSION_MAJOR) || OPENSSL_VERSION_MAJOR < 3
 #error "fiskil-webhooks: the OpenSSL backend needs OpenSSL 3"
 #endif
-#if defined(OPENSSL_NO_DEPRECATED_3_0)
-#error "fiskil-webhooks: the OpenSSL backend needs SHA256_Init/Update/Final (allocation-free); do not build with OPENSSL_NO_DEPRECATED_3_0 or OPENSSL_API_COMPAT >= 30000"
+#if !defined(FISKIL_WEBHOOKS_OPENSSL_PROVIDER) && \
+    (defined(OPENSSL_NO_DEPRECATED_3_0) || (defined(OPENSSL_API_COMPAT) && OPENSSL_API_LEVEL >= 30000))
+#define FISKIL_WEBHOOKS_OPENSSL_PROVIDER 1
 #endif
 #include <openssl/crypto.h>
+#if defined(FISKIL_WEBHOOKS_OPENSSL_PROVIDER)
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+
+#include <cstdlib>
+#else
 #include <openssl/sha.h>
+#endif
 #endif
 
 namespace fiskil::webhooks::detail::sha256 {
 
-using context = SHA256_CTX;
 inline constexpr std::size_t block_size = 64;
 inline constexpr std::size_t digest_size = 32;
 
+// backend_name names the crypto library (and, for OpenSSL without its
+// deprecated API, the interface): for --version lines and benchmark reports.
+// implementation names the code path computing the MAC (tests check that a
+// build took the one it asked for).
 #if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL)
 inline constexpr std::string_view backend_name = "BoringSSL";
+inline constexpr std::string_view implementation = "SHA256_TransformBlocks";
+#elif defined(FISKIL_WEBHOOKS_OPENSSL_PROVIDER)
+inline constexpr std::string_view backend_name = "OpenSSL 3 (no deprecated API)";
+inline constexpr std::string_view implementation = "provider digest";
 #else
 inline constexpr std::string_view backend_name = "OpenSSL 3";
+inline constexpr std::string_view implementation = "SHA256_CTX";
 #endif
 
 // wipe zeroes memory in a way the optimiser may not remove: memset, then a
@@ -866,17 +899,52 @@ inline void wipe(void* p, std::size_t n) noexcept {
 #endif
 }
 
+// store_big_endian writes value most significant byte first, with one
+// store (compilers do not always see the idiom in a loop of byte stores).
+template <class Word>
+inline void store_big_endian(unsigned char* out, Word value) noexcept {
+  static_assert(std::is_same_v<Word, std::uint32_t> || std::is_same_v<Word, std::uint64_t>);
+  if constexpr (std::endian::native == std::endian::little) {
+#if defined(__GNUC__) || defined(__clang__)
+    if constexpr (sizeof(Word) == 4) value = __builtin_bswap32(value);
+    if constexpr (sizeof(Word) == 8) value = __builtin_bswap64(value);
+    std::memcpy(out, &value, sizeof value);
+    return;
+#endif
+  }
+  for (std::size_t i = 0; i < sizeof value; ++i)
+    out[i] = static_cast<unsigned char>(value >> (8 * (sizeof value - 1 - i)));
+}
+
+// The interface verify.hpp uses, the same on every path:
+//   context       what a key keeps per pad; its member h is the secret part
+//   digest        SHA-256 of a whole message (a key longer than a block)
+//   absorb_pad    context after one 64-byte pad block
+//   chaining      one MAC's hash in progress: start it from a context,
+//                 absorb_final the message, or absorb_final_digest another
+//                 chaining's digest (HMAC's outer hash), then store_digest.
+#if !defined(FISKIL_WEBHOOKS_OPENSSL_PROVIDER)
+
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
 
-inline void init(context& c) noexcept { SHA256_Init(&c); }
-inline void update(context& c, const void* data, std::size_t size) noexcept {
+// context is a SHA256_CTX that has absorbed the pad: its chaining value h is
+// secret, its byte counts public.
+using context = SHA256_CTX;
+
+inline void digest(const void* data, std::size_t size, unsigned char (&out)[digest_size]) noexcept {
+  context c;
+  SHA256_Init(&c);
   SHA256_Update(&c, data, size);
+  SHA256_Final(out, &c);
+  wipe(&c, sizeof c);
 }
-inline void finish(context& c, unsigned char (&digest)[digest_size]) noexcept {
-  SHA256_Final(digest, &c);
+
+inline void absorb_pad(context& c, const unsigned char (&pad)[block_size]) noexcept {
+  SHA256_Init(&c);
+  SHA256_Update(&c, pad, sizeof pad);
 }
 
 // The per-delivery path works on bare chaining values rather than on a
@@ -921,23 +989,6 @@ inline void compress(chaining& s, const unsigned char* blocks, std::size_t count
 inline const std::uint32_t* words(const chaining& s) noexcept { return s.c.h; }
 #endif
 
-// store_big_endian writes value most significant byte first, with one
-// store (compilers do not always see the idiom in a loop of byte stores).
-template <class Word>
-inline void store_big_endian(unsigned char* out, Word value) noexcept {
-  static_assert(std::is_same_v<Word, std::uint32_t> || std::is_same_v<Word, std::uint64_t>);
-  if constexpr (std::endian::native == std::endian::little) {
-#if defined(__GNUC__) || defined(__clang__)
-    if constexpr (sizeof(Word) == 4) value = __builtin_bswap32(value);
-    if constexpr (sizeof(Word) == 8) value = __builtin_bswap64(value);
-    std::memcpy(out, &value, sizeof value);
-    return;
-#endif
-  }
-  for (std::size_t i = 0; i < sizeof value; ++i)
-    out[i] = static_cast<unsigned char>(value >> (8 * (sizeof value - 1 - i)));
-}
-
 // store_digest writes the chaining value as the digest: big-endian words.
 inline void store_digest(const chaining& s, unsigned char* out) noexcept {
   const std::uint32_t* h = words(s);
@@ -981,6 +1032,131 @@ inline void absorb_final_digest(chaining& s, const chaining& digest_of) noexcept
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+#else  // FISKIL_WEBHOOKS_OPENSSL_PROVIDER
+
+// context is the pad block itself (key XOR ipad, or XOR opad): secret.
+struct context {
+  unsigned char h[block_size];
+};
+
+// provider_hasher is this thread's SHA-256 context of the provider that
+// EVP_MD_fetch picks for "SHA256", driven through the provider's digest
+// functions (provider-digest(7): newctx, init, update, final, freectx) as
+// EVP drives them. EVP is not used per hash: in OpenSSL 3.0,
+// EVP_DigestInit_ex2 frees and reallocates the provider context on every
+// call (3.1 reuses it) and EVP_MD_CTX_copy_ex allocates on every copy. The
+// context is allocated on the thread's first hash, re-initialised in place
+// for every hash after it, and freed when the thread exits.
+class provider_hasher {
+ public:
+  provider_hasher() noexcept {
+    md_ = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // holds the provider loaded
+    if (md_ == nullptr) return;
+    const OSSL_PROVIDER* provider = EVP_MD_get0_provider(md_);
+    int no_cache = 0;
+    const OSSL_ALGORITHM* algorithms = OSSL_PROVIDER_query_operation(provider, OSSL_OP_DIGEST, &no_cache);
+    OSSL_FUNC_digest_newctx_fn* newctx = nullptr;
+    for (const OSSL_ALGORITHM* a = algorithms; a != nullptr && a->algorithm_names != nullptr; ++a) {
+      if (!is_fetched(a->algorithm_names)) continue;
+      for (const OSSL_DISPATCH* f = a->implementation; f->function_id != 0; ++f) {
+        switch (f->function_id) {
+          case OSSL_FUNC_DIGEST_NEWCTX: newctx = OSSL_FUNC_digest_newctx(f); break;
+          case OSSL_FUNC_DIGEST_INIT: init_ = OSSL_FUNC_digest_init(f); break;
+          case OSSL_FUNC_DIGEST_UPDATE: update_ = OSSL_FUNC_digest_update(f); break;
+          case OSSL_FUNC_DIGEST_FINAL: final_ = OSSL_FUNC_digest_final(f); break;
+          case OSSL_FUNC_DIGEST_FREECTX: freectx_ = OSSL_FUNC_digest_freectx(f); break;
+          default: break;
+        }
+      }
+      break;
+    }
+    if (algorithms != nullptr) OSSL_PROVIDER_unquery_operation(provider, OSSL_OP_DIGEST, algorithms);
+    if (newctx != nullptr && init_ != nullptr && update_ != nullptr && final_ != nullptr && freectx_ != nullptr)
+      ctx_ = newctx(OSSL_PROVIDER_get0_provider_ctx(provider));
+  }
+  ~provider_hasher() {
+    if (ctx_ != nullptr) freectx_(ctx_);
+    EVP_MD_free(md_);
+  }
+  provider_hasher(const provider_hasher&) = delete;
+  provider_hasher& operator=(const provider_hasher&) = delete;
+
+  // hash writes SHA-256(a || b) to out. With last, it then re-initialises
+  // the context, so that no state of a secret message stays in it (a MAC's
+  // inner hash leaves that to the outer one). It aborts if OpenSSL fails.
+  void hash(const void* a, std::size_t a_size, const void* b, std::size_t b_size,
+            unsigned char (&out)[digest_size], bool last) noexcept {
+    std::size_t size = 0;
+    const bool ok = ctx_ != nullptr && init_(ctx_, nullptr) == 1 &&
+                    (a_size == 0 || update_(ctx_, static_cast<const unsigned char*>(a), a_size) == 1) &&
+                    (b_size == 0 || update_(ctx_, static_cast<const unsigned char*>(b), b_size) == 1) &&
+                    final_(ctx_, out, &size, digest_size) == 1 && size == digest_size &&
+                    (!last || init_(ctx_, nullptr) == 1);
+    if (!ok) std::abort();
+  }
+
+  static provider_hasher& this_thread() noexcept {
+    static thread_local provider_hasher hasher;
+    return hasher;
+  }
+
+ private:
+  // is_fetched: names (colon-separated, as a provider lists them) name the
+  // digest EVP_MD_fetch returned.
+  bool is_fetched(const char* names) const noexcept {
+    char name[64];
+    std::size_t n = 0;
+    while (names[n] != '\0' && names[n] != ':' && n + 1 < sizeof name) {
+      name[n] = names[n];
+      ++n;
+    }
+    name[n] = '\0';
+    return EVP_MD_is_a(md_, name) == 1;
+  }
+
+  EVP_MD* md_ = nullptr;
+  void* ctx_ = nullptr;
+  OSSL_FUNC_digest_init_fn* init_ = nullptr;
+  OSSL_FUNC_digest_update_fn* update_ = nullptr;
+  OSSL_FUNC_digest_final_fn* final_ = nullptr;
+  OSSL_FUNC_digest_freectx_fn* freectx_ = nullptr;
+};
+
+inline void digest(const void* data, std::size_t size, unsigned char (&out)[digest_size]) noexcept {
+  provider_hasher::this_thread().hash(data, size, nullptr, 0, out, true);
+}
+
+inline void absorb_pad(context& c, const unsigned char (&pad)[block_size]) noexcept {
+  std::memcpy(c.h, pad, sizeof pad);
+}
+
+// chaining points to the pad block the hash starts from, and holds the
+// digest once absorb_final or absorb_final_digest has run.
+struct chaining {
+  const unsigned char* pad;
+  unsigned char digest[digest_size];
+};
+inline void start(chaining& s, const context& from) noexcept { s.pad = from.h; }
+
+// absorb_final hashes the pad block, then data[0, size) (`absorbed` is the
+// pad's block_size, as on the other paths). absorb_final_digest, which
+// follows it in a MAC, hashes the outer pad and the inner digest, and
+// leaves the thread's context re-initialised.
+inline void absorb_final(chaining& s, [[maybe_unused]] std::uint64_t absorbed, const unsigned char* data,
+                         std::size_t size) noexcept {
+  provider_hasher::this_thread().hash(s.pad, block_size, data, size, s.digest, false);
+}
+
+inline void absorb_final_digest(chaining& s, const chaining& digest_of) noexcept {
+  provider_hasher::this_thread().hash(s.pad, block_size, digest_of.digest, digest_size, s.digest, true);
+}
+
+inline void store_digest(const chaining& s, unsigned char* out) noexcept {
+  std::memcpy(out, s.digest, digest_size);
+}
+
+#endif  // FISKIL_WEBHOOKS_OPENSSL_PROVIDER
 
 // compare is CRYPTO_memcmp itself: zero when equal, and the caller turns it
 // into a mask without branching.
@@ -1279,14 +1455,10 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
   // key is zero-padded to the block size.
   unsigned char block[sha256::block_size] = {};
   if (key.size() > sha256::block_size) {
-    sha256::context hash;
-    sha256::init(hash);
-    sha256::update(hash, key.data(), key.size());
     unsigned char digest[sha256::digest_size];
-    sha256::finish(hash, digest);
+    sha256::digest(key.data(), key.size(), digest);
     std::memcpy(block, digest, sizeof digest);
     sha256::wipe(digest, sizeof digest);
-    sha256::wipe(&hash, sizeof hash);
   } else {
     std::memcpy(block, key.data(), key.size());
   }
@@ -1297,15 +1469,13 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
   signing_key made;
   unsigned char pad[sha256::block_size];
   for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x36u);
-  sha256::init(made.inner_);
-  sha256::update(made.inner_, pad, sizeof pad);
+  sha256::absorb_pad(made.inner_, pad);
   for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x5cu);
-  sha256::init(made.outer_);
-  sha256::update(made.outer_, pad, sizeof pad);
+  sha256::absorb_pad(made.outer_, pad);
   sha256::wipe(pad, sizeof pad);
   sha256::wipe(block, sizeof block);
-  // What the key leaves behind, the chaining values of the two pad states,
-  // is as secret as the key. (The byte counts beside them are public.)
+  // What the key leaves behind, the two pad states (their h), is as secret
+  // as the key.
   detail::ct::mark_secret(made.inner_.h, sizeof made.inner_.h);
   detail::ct::mark_secret(made.outer_.h, sizeof made.outer_.h);
   return made;

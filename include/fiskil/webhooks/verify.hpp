@@ -306,14 +306,10 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
   // key is zero-padded to the block size.
   unsigned char block[sha256::block_size] = {};
   if (key.size() > sha256::block_size) {
-    sha256::context hash;
-    sha256::init(hash);
-    sha256::update(hash, key.data(), key.size());
     unsigned char digest[sha256::digest_size];
-    sha256::finish(hash, digest);
+    sha256::digest(key.data(), key.size(), digest);
     std::memcpy(block, digest, sizeof digest);
     sha256::wipe(digest, sizeof digest);
-    sha256::wipe(&hash, sizeof hash);
   } else {
     std::memcpy(block, key.data(), key.size());
   }
@@ -324,15 +320,13 @@ inline result<signing_key> signing_key::from_bytes(std::span<const unsigned char
   signing_key made;
   unsigned char pad[sha256::block_size];
   for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x36u);
-  sha256::init(made.inner_);
-  sha256::update(made.inner_, pad, sizeof pad);
+  sha256::absorb_pad(made.inner_, pad);
   for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x5cu);
-  sha256::init(made.outer_);
-  sha256::update(made.outer_, pad, sizeof pad);
+  sha256::absorb_pad(made.outer_, pad);
   sha256::wipe(pad, sizeof pad);
   sha256::wipe(block, sizeof block);
-  // What the key leaves behind, the chaining values of the two pad states,
-  // is as secret as the key. (The byte counts beside them are public.)
+  // What the key leaves behind, the two pad states (their h), is as secret
+  // as the key.
   detail::ct::mark_secret(made.inner_.h, sizeof made.inner_.h);
   detail::ct::mark_secret(made.outer_.h, sizeof made.outer_.h);
   return made;
