@@ -26,11 +26,11 @@ namespace http = boost::beast::http;
 // here. Beast and Asio throw only on misuse or when memory runs out: every
 // network error reaches the tool as an error_code.
 namespace boost {
-[[noreturn]] void throw_exception(const std::exception& e) {
+BOOST_NORETURN void throw_exception(const std::exception& e) {
   std::fprintf(stderr, "fiskil-webhook: fatal: %s\n", e.what());
   std::abort();
 }
-[[noreturn]] void throw_exception(const std::exception& e, const boost::source_location&) { throw_exception(e); }
+BOOST_NORETURN void throw_exception(const std::exception& e, const boost::source_location&) { throw_exception(e); }
 }  // namespace boost
 #endif
 

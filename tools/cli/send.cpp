@@ -381,7 +381,7 @@ class sender {
  public:
   sender(asio::io_context& io, const settings& s, delivery_source& source, random_source& random,
          asio::ssl::context* tls, std::vector<asio::ip::tcp::resolver::results_type> endpoints)
-      : io_(io), settings_(s), source_(source), random_(random), tls_(tls), endpoints_(std::move(endpoints)),
+      : io_(io), settings_(s), source_(source), random_(random), endpoints_(std::move(endpoints)),
         emit_timer_(io), signals_(io, SIGINT, SIGTERM) {
     targets_.resize(s.urls.size());
     for (std::size_t t = 0; t < targets_.size(); ++t) {
@@ -626,7 +626,6 @@ class sender {
   const settings& settings_;
   delivery_source& source_;
   random_source& random_;
-  asio::ssl::context* tls_;
   std::vector<asio::ip::tcp::resolver::results_type> endpoints_;
   std::vector<target> targets_;
   asio::steady_timer emit_timer_;
