@@ -293,10 +293,16 @@ class delivery_source {
     } else {
       limit_ = s.events.size();
     }
+    if (s.duration && s.rate) {
+      // Open loop: exactly the deliveries due within the duration, even if
+      // the sender fell behind the schedule on the way.
+      const double due = std::ceil(std::chrono::duration<double>(*s.duration).count() * *s.rate);
+      limit_ = std::min<std::uint64_t>(limit_, static_cast<std::uint64_t>(std::max(due, 1.0)));
+    }
   }
 
   void start(steady::time_point now) {
-    if (settings_.duration) deadline_ = now + *settings_.duration;
+    if (settings_.duration && !settings_.rate) deadline_ = now + *settings_.duration;
   }
 
   // next returns the next delivery, or null when there are no more.
@@ -555,6 +561,7 @@ class sender {
       ++stats_.delivered;
       finish_delivery();
     } else if (d.attempts <= settings_.retries) {
+      report_retry(d, result);
       retry(std::move(j.d));
     } else {
       ++stats_.given_up;
@@ -565,6 +572,24 @@ class sender {
     refill();
     dispatch(t);
     check_finished();
+  }
+
+  // report_retry says on standard error why the first few attempts failed,
+  // so that someone watching knows what the pause is.
+  void report_retry(const delivery& d, const post_result& result) {
+    constexpr std::uint64_t reported = 10;
+    if (retries_reported_ > reported) return;
+    if (++retries_reported_ > reported) {
+      say("further failed attempts are counted in the summary (and logged with --log), not reported here");
+      return;
+    }
+    const std::string why = result.failure == post_failure::none
+                                ? "answered " + std::to_string(result.status)
+                                : std::string(post_failure_name(result.failure)) +
+                                      (result.error.empty() ? std::string() : " (" + result.error + ")");
+    say("attempt " + std::to_string(d.attempts) + (d.message_id.empty() ? "" : " of message " + d.message_id) +
+        ": " + why + "; retrying in 1 to 10 minutes" +
+        (settings_.time_scale != 1 ? " times " + fixed(settings_.time_scale, 6) : std::string()));
   }
 
   // retry waits as the provider does, 1 to 10 minutes (scaled), then puts the
@@ -635,6 +660,7 @@ class sender {
   steady::time_point start_time_, end_time_;
   std::uint64_t emitted_ = 0, active_ = 0;
   std::size_t waiting_ = 0;
+  std::uint64_t retries_reported_ = 0;
   bool finished_ = false, interrupted_ = false, said_backlog_ = false;
 };
 
