@@ -202,6 +202,12 @@ std::string parse_send_duration(std::string_view text, steady::duration& out) {
   return {};
 }
 
+std::string general(double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 double milliseconds(steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 std::string fixed(double value, int decimals) {
@@ -589,7 +595,7 @@ class sender {
                                       (result.error.empty() ? std::string() : " (" + result.error + ")");
     say("attempt " + std::to_string(d.attempts) + (d.message_id.empty() ? "" : " of message " + d.message_id) +
         ": " + why + "; retrying in 1 to 10 minutes" +
-        (settings_.time_scale != 1 ? " times " + fixed(settings_.time_scale, 6) : std::string()));
+        (settings_.time_scale != 1 ? " times " + general(settings_.time_scale) : std::string()));
   }
 
   // retry waits as the provider does, 1 to 10 minutes (scaled), then puts the
