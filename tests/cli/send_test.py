@@ -339,7 +339,7 @@ class SendRetries(unittest.TestCase):
         print(f"retry gaps: {[round(g * 1000) for g in gaps]} ms (schedule: 60 to 600 ms)")
         for gap in gaps:
             self.assertGreaterEqual(gap, 60 * scale * 0.95)
-            self.assertLessEqual(gap, 600 * scale + 0.5)  # + scheduling slack on a loaded machine
+            self.assertLessEqual(gap, 600 * scale + 1.0)  # + scheduling slack on a loaded machine
         log = result.log()
         self.assertEqual([(e["attempt"], e["status"], e["outcome"]) for e in log],
                          [(1, 503, "unavailable"), (2, 503, "unavailable"), (3, 200, "accepted")])
@@ -373,7 +373,7 @@ class SendRetries(unittest.TestCase):
 
     def test_timeout_then_retry(self):
         def answer(receiver, request):
-            return (200, {"outcome": "late"}, 2.0) if receiver.count_before(request) == 0 else \
+            return (200, {"outcome": "late"}, 5.0) if receiver.count_before(request) == 0 else \
                 (200, {"outcome": "accepted"})
 
         with Receiver(answer) as receiver:
@@ -384,7 +384,7 @@ class SendRetries(unittest.TestCase):
         log = result.log()
         self.assertEqual([(e["attempt"], e["error"]) for e in log], [(1, "timeout"), (2, None)], result)
         self.assertGreaterEqual(log[0]["latency_ms"], 290)
-        self.assertLess(log[0]["latency_ms"], 1900)
+        self.assertLess(log[0]["latency_ms"], 4500)  # well before the answer would have come
         self.assertEqual(len(seen), 2)
         self.assertEqual(result.summary()["failure"], {"timeout": 1})
 
@@ -505,10 +505,11 @@ class SendLoad(unittest.TestCase):
         span = seen[-1].time - seen[0].time
         measured = (len(seen) - 1) / span
         print(f"--rate {rate} over {seconds}s: {len(seen)} requests in {span:.3f} s, {measured:.1f}/s")
-        # Open loop: the count is the rate times the duration; the rate seen
-        # by the receiver within 25% (loose: a loaded 2-core machine).
-        self.assertTrue(rate * seconds - 2 <= len(seen) <= rate * seconds + 1, len(seen))
-        self.assertTrue(0.75 * rate <= measured <= 1.25 * rate, measured)
+        # Open loop: exactly the rate times the duration; the rate the
+        # receiver sees within -40%/+60% (loose: a loaded 2-core machine,
+        # where a stall of a second at either end moves it that much).
+        self.assertEqual(len(seen), rate * seconds)
+        self.assertTrue(0.6 * rate <= measured <= 1.6 * rate, measured)
         check_summary_matches(self, result, seen, [200] * len(seen))
 
     def test_several_urls_share_deliveries_and_retries(self):
