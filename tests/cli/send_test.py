@@ -327,9 +327,12 @@ class SendRetries(unittest.TestCase):
                 (200, {"outcome": "accepted"})
 
         scale = 0.001  # 1 to 10 minutes become 60 to 600 ms
-        with Receiver(answer) as receiver:
-            result = send(receiver.url, "--event", "banking.balances.sync.completed", "--time-scale", scale, "--log")
+        with Receiver(answer) as receiver, tempfile.TemporaryDirectory() as tmp:
+            summary_file = pathlib.Path(tmp) / "summary.json"
+            result = send(receiver.url, "--event", "banking.balances.sync.completed", "--time-scale", scale, "--log",
+                          "--summary-json", summary_file)
             seen = receiver.seen()
+            summary_json = json.loads(summary_file.read_text())
         self.assertEqual(result.status, EXIT_OK, result)
         self.assertEqual(len(seen), 3, result)
         self.assertEqual(len({r.body for r in seen}), 1, "the body changed between attempts")
@@ -347,6 +350,13 @@ class SendRetries(unittest.TestCase):
         self.assertEqual(summary["outcome"], {"unavailable": 2, "accepted": 1})
         self.assertEqual(summary["given up"], 0)
         check_summary_matches(self, result, seen, [503, 503, 200])
+        self.assertEqual({k: summary_json[k] for k in ("deliveries", "attempts", "statuses", "failures", "outcomes",
+                                                        "delivered", "given_up", "interrupted")},
+                         {"deliveries": 1, "attempts": 3, "statuses": {"200": 1, "503": 2}, "failures": {},
+                          "outcomes": {"unavailable": 2, "accepted": 1}, "delivered": 1, "given_up": 0,
+                          "interrupted": False})
+        self.assertEqual(summary_json["latency_ms"]["answered"], 3)
+        self.assertLessEqual(summary_json["latency_ms"]["p50"], summary_json["latency_ms"]["max"])
 
     def test_gives_up_after_the_retries(self):
         with Receiver(lambda receiver, request: (500, None)) as receiver:
@@ -499,8 +509,10 @@ class SendLoad(unittest.TestCase):
         rate, seconds = 40, 3
         with Receiver() as receiver:
             result = send(receiver.url, "--event", "banking.transactions.sync.completed", "--rate", rate,
-                          "--duration", f"{seconds}s", "--concurrency", 4)
+                          "--duration", f"{seconds}s", "--concurrency", 4, "--summary-json", "-")
             seen = receiver.seen()
+        summary_json = json.loads(result.stdout)
+        self.assertEqual((summary_json["deliveries"], summary_json["statuses"]), (len(seen), {"200": len(seen)}))
         self.assertEqual(result.status, EXIT_OK, result)
         span = seen[-1].time - seen[0].time
         measured = (len(seen) - 1) / span

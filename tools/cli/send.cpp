@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "args.hpp"
@@ -102,6 +103,8 @@ Faults, each a probability P from 0 to 1:
 
 Output:
   --log                one JSON line per attempt on standard output
+  --summary-json F     also write the summary as one JSON object to file F
+                       (- for standard output, after any --log lines)
   A summary goes to standard error: counts per HTTP status, per failure, per
   "outcome" (when the answer is JSON with an "outcome" field), latency
   percentiles (from when an attempt was due, waiting for a connection
@@ -235,6 +238,7 @@ struct settings {
   bool reorder = false;
   std::uint64_t reorder_window = 10;
   bool log = false;
+  std::string_view summary_json;  // a path, or "-" for standard output
 };
 
 // ------------------------------------------------------------ deliveries
@@ -698,6 +702,43 @@ std::string summary(const settings& s, sender& run) {
   return text;
 }
 
+// summary_json is the same summary as one JSON object (--summary-json), for
+// scripts and benchmarks. summary() must have sorted the latencies.
+std::string summary_json(const settings& s, sender& run) {
+  const statistics& st = run.stats();
+  const double seconds = std::chrono::duration<double>(run.elapsed()).count();
+  auto counts = [](const auto& map) {
+    std::string out = "{";
+    for (const auto& [key, n] : map) {
+      if (out.size() > 1) out += ',';
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(key)>, int>) {
+        append_json_string(out, std::to_string(key));
+      } else {
+        append_json_string(out, key);
+      }
+      out += ':' + std::to_string(n);
+    }
+    return out + "}";
+  };
+  std::string out = "{\"urls\":" + std::to_string(s.urls.size()) + ",\"seconds\":" + fixed(seconds, 6) +
+                    ",\"deliveries\":" + std::to_string(st.deliveries) + ",\"duplicates\":" +
+                    std::to_string(st.duplicates) + ",\"tampered\":" + std::to_string(st.tampered) +
+                    ",\"attempts\":" + std::to_string(st.attempts) + ",\"statuses\":" + counts(st.statuses) +
+                    ",\"failures\":" + counts(st.failures) + ",\"outcomes\":" + counts(st.outcomes) +
+                    ",\"latency_ms\":{\"answered\":" + std::to_string(st.latencies_ms.size());
+  if (!st.latencies_ms.empty()) {
+    out += ",\"p50\":" + fixed(percentile(st.latencies_ms, 50), 3) + ",\"p99\":" +
+           fixed(percentile(st.latencies_ms, 99), 3) + ",\"p99.9\":" + fixed(percentile(st.latencies_ms, 99.9), 3) +
+           ",\"max\":" + fixed(st.latencies_ms.back(), 3);
+  }
+  out += "},\"delivered\":" + std::to_string(st.delivered) + ",\"tampered_refused\":" +
+         std::to_string(st.refused_as_intended) + ",\"tampered_accepted\":" + std::to_string(st.accepted_tampered) +
+         ",\"given_up\":" + std::to_string(st.given_up) + ",\"interrupted\":" +
+         (run.interrupted() ? "true" : "false") + ",\"unfinished\":" +
+         std::to_string(run.interrupted() ? run.unfinished() : 0) + "}\n";
+  return out;
+}
+
 // load_secret reads the one signing secret. Returns an exit status.
 int load_secret(const scanned_args& args, std::optional<fw::signing_key>& key) {
   const std::size_t files = count_of(args, "--secret-file"), envs = count_of(args, "--secret-env");
@@ -752,7 +793,7 @@ int read_settings(const scanned_args& args, settings& s) {
   if (s.urls.empty()) return usage_error("needs the URL to send to (http://... or https://...)");
   for (const std::string_view once : {"--count", "--consent", "--cacert", "--timeout", "--retries", "--time-scale",
                                       "--concurrency", "--rate", "--duration", "--duplicate", "--drop-response",
-                                      "--tamper", "--reorder-window"}) {
+                                      "--tamper", "--reorder-window", "--summary-json"}) {
     if (count_of(args, once) > 1) return usage_error("give " + std::string(once) + " only once");
   }
   for (const given_option& o : args.options) {
@@ -819,6 +860,8 @@ int read_settings(const scanned_args& args, settings& s) {
       return usage_error("--reorder-window: " + error);
   }
   s.log = count_of(args, "--log") > 0;
+  s.summary_json = last_value_of(args, "--summary-json");
+  if (count_of(args, "--summary-json") && s.summary_json.empty()) return usage_error("--summary-json needs a file (- for standard output)");
 
   if (s.events.empty() && s.files.empty()) {
     return usage_error("nothing to send: give body FILEs (- for standard input) or --event NAME");
@@ -847,7 +890,7 @@ int run_send(std::span<char* const> argv) {
       {"--consent", true},     {"--cacert", true},     {"--timeout", true},       {"--retries", true},
       {"--time-scale", true},  {"--concurrency", true}, {"--rate", true},          {"--duration", true},
       {"--duplicate", true},   {"--drop-response", true}, {"--tamper", true},     {"--reorder", false},
-      {"--reorder-window", true}, {"--log", false}};
+      {"--reorder-window", true}, {"--log", false}, {"--summary-json", true}};
   scanned_args args;
   if (const std::string error = scan_args(argv, specs, args); !error.empty()) return usage_error(error);
   if (args.help) {
@@ -874,6 +917,15 @@ int run_send(std::span<char* const> argv) {
         return exit_usage;
     }
     bodies.push_back(std::move(body));
+  }
+
+  std::FILE* summary_file = nullptr;
+  if (!s.summary_json.empty()) {
+    summary_file = s.summary_json == "-" ? stdout : std::fopen(std::string(s.summary_json).c_str(), "w");
+    if (summary_file == nullptr) {
+      say("cannot write --summary-json '" + std::string(s.summary_json) + "': " + std::strerror(errno));
+      return exit_no_input;
+    }
   }
 
   asio::io_context io{1};
@@ -916,6 +968,14 @@ int run_send(std::span<char* const> argv) {
   std::fflush(stdout);
   const std::string text = summary(s, run);
   std::fwrite(text.data(), 1, text.size(), stderr);
+  if (summary_file) {
+    const std::string json = summary_json(s, run);
+    const bool written = std::fwrite(json.data(), 1, json.size(), summary_file) == json.size();
+    if (std::fclose(summary_file) != 0 || !written) {
+      say("cannot write --summary-json '" + std::string(s.summary_json) + "'");
+      return exit_no_input;
+    }
+  }
   const statistics& st = run.stats();
   const bool all_done = !run.interrupted() && st.given_up == 0 && st.accepted_tampered == 0 &&
                         st.delivered + st.refused_as_intended == st.deliveries;
