@@ -233,6 +233,8 @@ class SendContent(unittest.TestCase):
         for request in seen:
             self.assertEqual(request.path, "/webhook")
             self.assertEqual(request.headers["Content-Type"], "application/json")
+            self.assertRegex(request.headers["User-Agent"], r"^fiskil-webhook/\d+\.\d+\.\d+$")
+            self.assertEqual(request.headers["Host"], f"127.0.0.1:{receiver.port}")
             self.assertEqual(request.signature, signature(request.body), "differs from Python's hmac")
             library_verifies(self, request.body, request.signature)
         summary = result.summary()

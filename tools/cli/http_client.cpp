@@ -15,7 +15,6 @@
 #include <optional>
 #include <utility>
 
-#include "fiskil/webhooks/version.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -160,14 +159,14 @@ struct http_connection::state {
 
 http_connection::http_connection(asio::io_context& io, const http_url& url,
                                  const asio::ip::tcp::resolver::results_type& endpoints,
-                                 asio::ssl::context* tls_context)
+                                 asio::ssl::context* tls_context, std::string_view user_agent)
     : state_(std::make_unique<state>(io, url, endpoints, tls_context)) {
   http::request<http::string_body>& request = state_->request;
   request.method(http::verb::post);
   request.target(url.target);
   request.version(11);
   request.set(http::field::host, url.host_header);
-  request.set(http::field::user_agent, "fiskil-webhook/" FISKIL_WEBHOOKS_VERSION_STRING);
+  request.set(http::field::user_agent, beast::string_view(user_agent.data(), user_agent.size()));
   request.set(http::field::content_type, "application/json");
 }
 

@@ -71,10 +71,10 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   using callback = std::function<void(post_result&&)>;
 
   // url and endpoints must outlive the connection; tls_context too, when the
-  // URL is https (it may be null otherwise).
+  // URL is https (it may be null otherwise). user_agent is copied.
   http_connection(boost::asio::io_context& io, const http_url& url,
                   const boost::asio::ip::tcp::resolver::results_type& endpoints,
-                  boost::asio::ssl::context* tls_context);
+                  boost::asio::ssl::context* tls_context, std::string_view user_agent);
   ~http_connection();
   http_connection(const http_connection&) = delete;
   http_connection& operator=(const http_connection&) = delete;

@@ -402,7 +402,8 @@ class sender {
     targets_.resize(s.urls.size());
     for (std::size_t t = 0; t < targets_.size(); ++t) {
       for (std::uint64_t c = 0; c < s.concurrency; ++c) {
-        targets_[t].connections.push_back(std::make_shared<http_connection>(io, s.urls[t], endpoints_[t], tls));
+        targets_[t].connections.push_back(std::make_shared<http_connection>(io, s.urls[t], endpoints_[t], tls,
+                                                                          "fiskil-webhook/" FISKIL_WEBHOOKS_VERSION_STRING));
         targets_[t].idle.push_back(static_cast<std::size_t>(c));
       }
     }
