@@ -598,6 +598,20 @@ class SendUsage(unittest.TestCase):
         self.assertEqual(no_secret.status, EXIT_USAGE, no_secret)
         self.assertIn("FISKIL_WEBHOOK_SECRET", no_secret.stderr)
 
+    def test_url_forms(self):
+        # An IPv6 literal, a query, no path: all accepted (then nothing listens: exit 1, not 64).
+        for url in ("http://[::1]:1/webhook", "http://127.0.0.1:1?x=1", "http://127.0.0.1:1"):
+            with self.subTest(url=url):
+                result = run("send", url, "--event", "consent.revoked", "--retries", 0, "--log",
+                             "--secret-file", SECRET_FILE)
+                self.assertEqual(result.status, EXIT_NOT_DELIVERED, result)
+                self.assertEqual(result.log()[0]["error"], "connect")
+        with Receiver() as receiver:
+            result = send(f"http://127.0.0.1:{receiver.port}?a=b", "--event", "consent.revoked")
+            seen = receiver.seen()
+        self.assertEqual(result.status, EXIT_OK, result)
+        self.assertEqual(seen[0].path, "/?a=b")
+
     def test_missing_files(self):
         url = "http://127.0.0.1:9/webhook"
         for args in ((url, "/nonexistent/body.json", "--secret-file", SECRET_FILE),
