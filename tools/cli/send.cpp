@@ -452,20 +452,18 @@ class sender {
       const auto due = start_time_ + std::chrono::duration_cast<steady::duration>(
                                          std::chrono::duration<double>(static_cast<double>(emitted_) / per_second));
       if (due > now) {
-        if (waiting_ >= max_waiting) {  // the receiver is far behind: pause, and say so once
-          if (!said_backlog_) {
-            say("more than " + std::to_string(max_waiting) +
-                " attempts are waiting for a connection: pausing the rate until they drain (raise --concurrency?)");
-            said_backlog_ = true;
-          }
-        }
         emit_timer_.expires_at(due);
         emit_timer_.async_wait([this](const boost::system::error_code& error) {
           if (!error) emit();
         });
         return;
       }
-      if (waiting_ >= max_waiting) {
+      if (waiting_ >= max_waiting) {  // the receiver is far behind: pause, and say so once
+        if (!said_backlog_) {
+          say(std::to_string(max_waiting) +
+              " attempts are waiting for a connection: the schedule pauses until they drain (raise --concurrency?)");
+          said_backlog_ = true;
+        }
         emit_timer_.expires_after(std::chrono::milliseconds{10});
         emit_timer_.async_wait([this](const boost::system::error_code& error) {
           if (!error) emit();
@@ -543,7 +541,15 @@ class sender {
     if (json_.parse(body).get(root) != simdjson::SUCCESS) return {};
     std::string_view outcome;
     if (root["outcome"].get_string().get(outcome) != simdjson::SUCCESS) return {};
-    return std::string(outcome);
+    // A receiver names its outcomes, but the summary holds a bounded number
+    // of short, printable ones.
+    constexpr std::size_t max_outcome = 64, max_outcomes = 100;
+    std::string text(outcome.substr(0, max_outcome));
+    for (char& ch : text) {
+      if (static_cast<unsigned char>(ch) <= ' ' || static_cast<unsigned char>(ch) >= 0x7f) ch = '_';
+    }
+    if (stats_.outcomes.size() >= max_outcomes && !stats_.outcomes.contains(text)) return "(other)";
+    return text;
   }
 
   void done(std::size_t t, std::size_t c, job j, std::chrono::system_clock::time_point wall, post_result&& result) {
