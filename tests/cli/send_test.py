@@ -639,6 +639,18 @@ class SendUsage(unittest.TestCase):
         self.assertTrue(all(len(line) <= 100 for line in text.splitlines()))
         self.assertIn("fiskil-webhook send ", run("--help").stdout.decode())
 
+    def test_docs_cover_every_option(self):
+        readme = os.environ.get("FISKIL_README")
+        if not readme:
+            self.skipTest("FISKIL_README not set")
+        docs = (pathlib.Path(readme).parent / "docs" / "cli.md").read_text(encoding="utf-8")
+        options = set(re.findall(r"^  (--[a-z-]+)", run("send", "--help").stdout.decode(), flags=re.M))
+        self.assertGreaterEqual(len(options), 18)
+        for option in sorted(options):
+            self.assertIn(f"`{option}", docs, f"docs/cli.md does not mention {option}")
+        for status in (0, 1, 64, 66):
+            self.assertIn(f"| `{status}` |", docs)
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v", *sys.argv[1:]])

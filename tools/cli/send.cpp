@@ -118,7 +118,7 @@ accept, to test its limit). Secrets never come from the command line.
 Exit status: 0 every delivery was finally answered 2xx (a tampered one:
 refused with 4xx); 1 some were given up on, accepted while tampered, or the
 URL cannot be resolved; 64 usage error or unusable secret; 66 a body, secret
-or --cacert file missing or unreadable.
+or --cacert file missing or unreadable, or --summary-json not writable.
 
 Examples:
   fiskil-webhook send http://localhost:8080/webhook --secret-file secret.b64 \
