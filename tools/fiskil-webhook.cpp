@@ -1,8 +1,8 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// fiskil-webhook: sign, verify and inspect Fiskil webhook deliveries from the
-// command line, with the library itself (public headers only). Usage and the
+// fiskil-webhook: sign, verify, inspect and send Fiskil webhook deliveries
+// from the command line, with the library itself (public headers only). Usage and the
 // exit statuses, which scripts rely on, are in cli/help.cpp (--help).
 //
 // Output rules: JSON and signatures go to stdout, only on success; every
@@ -32,6 +32,7 @@
 #include "cli/help.hpp"
 #include "cli/input.hpp"
 #include "cli/json_text.hpp"
+#include "cli/send.hpp"
 #include "cli/time_text.hpp"
 
 namespace fw = fiskil::webhooks;
@@ -449,13 +450,15 @@ int main(int argc, char** argv) {
   if (command == "sign") return run_sign(rest);
   if (command == "verify") return run_verify(rest);
   if (command == "inspect") return run_inspect(rest);
+  if (command == "send") return cli::run_send(rest);
   if (command == "-h" || command == "--help" || command == "help") {
     const std::string_view topic = rest.empty() ? std::string_view{} : std::string_view{rest.front()};
     if (topic.empty()) return write_stdout(cli::tool_help);
     if (topic == "sign") return write_stdout(cli::sign_help);
     if (topic == "verify") return write_stdout(cli::verify_help);
     if (topic == "inspect") return write_stdout(cli::inspect_help);
-    return usage_error({}, "no help on '" + std::string(topic) + "'; the commands are sign, verify and inspect");
+    if (topic == "send") return write_stdout(cli::send_help);
+    return usage_error({}, "no help on '" + std::string(topic) + "'; the commands are sign, verify, inspect and send");
   }
   if (command == "--version") {
     return write_stdout("fiskil-webhook " FISKIL_WEBHOOKS_VERSION_STRING " (fiskil-webhooks " FISKIL_WEBHOOKS_VERSION_STRING
@@ -463,5 +466,5 @@ int main(int argc, char** argv) {
                         std::string(fw::detail::sha256::backend_name) + ")\n");
   }
   if (command.starts_with("-")) return usage_error({}, "unknown option '" + std::string(command) + "' before the command");
-  return usage_error({}, "unknown command '" + std::string(command) + "'; the commands are sign, verify and inspect");
+  return usage_error({}, "unknown command '" + std::string(command) + "'; the commands are sign, verify, inspect and send");
 }

@@ -4,13 +4,15 @@
 
 namespace cli {
 
-const std::string_view tool_help = R"help(fiskil-webhook - sign, verify and inspect Fiskil webhook deliveries
+const std::string_view tool_help = R"help(fiskil-webhook - sign, verify, inspect and send Fiskil webhook deliveries
 
 Usage:
   fiskil-webhook sign    [--secret-file F | --secret-env VAR] [FILE|-]
   fiskil-webhook verify  --signature SIG [--secret-file F]... [--secret-env VAR]...
                          [--max-age DURATION [--now RFC3339]] [FILE|-]
   fiskil-webhook inspect [FILE|-]
+  fiskil-webhook send    URL... [--secret-file F | --secret-env VAR]
+                         [FILE... | --event NAME... [--count N]] [options]
   fiskil-webhook COMMAND --help
   fiskil-webhook --version
 
@@ -18,6 +20,8 @@ Commands:
   sign     print the X-Fiskil-Signature value for the exact bytes of FILE
   verify   check the signature, then parse; print the event as one line of JSON
   inspect  parse WITHOUT checking any signature; print the same JSON
+  send     POST signed deliveries to an endpoint as Fiskil does: retries,
+           duplicates, reordering, faults, load (see send --help)
 
 FILE is the body exactly as delivered: the signature covers every byte,
 whitespace and final newline included. Without FILE, or with -, the body is
@@ -37,7 +41,8 @@ message goes to standard error.
 
 Exit status:
   0   authentic and well-formed (sign: the signature was printed)
-  1   not authentic: the signature matches under no secret, or is malformed
+  1   not authentic: the signature matches under no secret, or is malformed;
+      send: some delivery was given up on (or accepted while tampered)
   2   not a valid Fiskil envelope (verify: authentic, but the message names
       the field); also a body over 1 MiB, refused before anything else
   3   authentic and well-formed, but older than --max-age
