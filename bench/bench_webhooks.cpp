@@ -23,7 +23,7 @@
 //   simdjson_ondemand  simdjson's on-demand API reading the same fields
 //                    (validates only what it reads; for comparison);
 //   end_to_end       verify_and_parse with an fw::keyring holding the key (as
-//                    the README's example) + fw::dispatch to a handler that
+//                    the tutorial's example) + fw::dispatch to a handler that
 //                    reads every field;
 //   end_to_end_key   the same with the fw::signing_key overload;
 //   baseline         the hand-written verifier (see baseline_handle).

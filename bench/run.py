@@ -4,7 +4,7 @@
 """Builds and runs the benchmarks, then reports them.
 
     python3 bench/run.py                 # build-bench/: benchmark.json, benchmark.svg, benchmark.md
-    python3 bench/run.py --out docs      # the figures the README shows
+    python3 bench/run.py --out docs/bench   # the figures docs/performance.md links to
     python3 bench/run.py --smoke         # CI: one short run, checks that everything works
 
 Configures a release build (-O2) with -Dbench=true in --build-dir (once),

@@ -304,8 +304,8 @@ TEST_CASE("verify_and_parse parses only authentic bytes") {
   CHECK(tiny.verify_and_parse(ring, body, signature).error() == fw::errc::body_too_large);
 }
 
-TEST_CASE("each class of bad body in the README's table gets its own errc, and every body errc has a class") {
-  // One row per line of README.md's "Bad body" table, in its order.
+TEST_CASE("each class of bad body in the reference's table gets its own errc, and every body errc has a class") {
+  // One row per line of docs/reference/parser.md's "Bad body" table, in its order.
   const string data = R"("data":{"event":"consent.received"})";
   const string head = "{" + good_time + "," + good_id + ",";
   struct row {

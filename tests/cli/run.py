@@ -13,7 +13,7 @@ hex key bytes), and each refused verification that nothing printed holds the
 MAC the body would have needed.
 
     FISKIL_WEBHOOK_TOOL=build/tools/fiskil-webhook FISKIL_FIXTURES=tests/fixtures \\
-    FISKIL_CLI_FIXTURES=tests/cli FISKIL_README=README.md \\
+    FISKIL_CLI_FIXTURES=tests/cli FISKIL_CLI_DOC=docs/cli.md \\
     [FISKIL_SHARED_CORPUS=../shared/corpus] python3 tests/cli/run.py [GROUP...]
 
 GROUP is a test class (RoundTrip, ExitCodes, Secrets, Output, Help,
@@ -29,6 +29,7 @@ import os
 import pathlib
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,9 @@ import unittest
 TOOL = os.environ["FISKIL_WEBHOOK_TOOL"]
 FIXTURES = pathlib.Path(os.environ["FISKIL_FIXTURES"])
 CLI_FIXTURES = pathlib.Path(os.environ["FISKIL_CLI_FIXTURES"])
-README = pathlib.Path(os.environ["FISKIL_README"])
+# docs/cli.md, the tool's documentation, whose statuses and example are checked.
+CLI_DOC = pathlib.Path(os.environ["FISKIL_CLI_DOC"])
+SOURCE_ROOT = CLI_DOC.resolve().parent.parent
 SHARED_CORPUS = pathlib.Path(os.environ.get("FISKIL_SHARED_CORPUS") or "/nonexistent")
 
 EXIT_OK, EXIT_NOT_AUTHENTIC, EXIT_NOT_ENVELOPE, EXIT_TOO_OLD, EXIT_USAGE, EXIT_NO_INPUT = 0, 1, 2, 3, 64, 66
@@ -663,25 +666,41 @@ class Help(unittest.TestCase):
     def test_help_lists_every_exit_status(self):
         self.assertEqual(self.exit_statuses_in_help(), ALL_EXIT_STATUSES)
 
-    def test_readme_documents_the_tool(self):
-        readme = README.read_text(encoding="utf-8")
-        by_hand = readme.index("## Checking a signature by hand")
-        section_start = readme.index("## Command-line tool")
-        self.assertGreater(section_start, by_hand, "the section follows 'Checking a signature by hand'")
-        section = readme[section_start:readme.index("\n## ", section_start + 1)]
-        rows = {int(m) for m in re.findall(r"^\| `(\d+)` \|", section, flags=re.M)}
-        self.assertEqual(rows, self.exit_statuses_in_help(), "README's exit statuses differ from --help's")
+    def doc_section(self, title):
+        doc = CLI_DOC.read_text(encoding="utf-8")
+        start = doc.index(f"\n## {title}\n")
+        end = doc.find("\n## ", start + 1)
+        return doc[start:end if end >= 0 else len(doc)]
+
+    def test_doc_documents_the_tool(self):
+        doc = CLI_DOC.read_text(encoding="utf-8")
+        rows = {int(m) for m in re.findall(r"^\| `(\d+)` \|", self.doc_section("Exit statuses"), flags=re.M)}
+        self.assertEqual(rows, self.exit_statuses_in_help(), "docs/cli.md's exit statuses differ from --help's")
         for words in ("--secret-file", "--secret-env", "FISKIL_WEBHOOK_SECRET", "--max-age", "--now", "DURATION",
                       "inspect", "1 MiB"):
-            self.assertIn(words, section)
+            self.assertIn(words, doc)
+        self.assertIn(GUIDE_SIGNATURE, self.doc_section("Checking a signature by hand"))
 
-    def test_readme_example_output_is_real(self):
-        readme = README.read_text(encoding="utf-8")
-        section = readme[readme.index("## Command-line tool"):]
-        block = re.search(r"^```text\n(.*?)^```", section, flags=re.S | re.M).group(1)
+    def test_doc_openssl_command_reproduces_the_header(self):
+        # The shell block of "Checking a signature by hand", run as written
+        # on the provider guide's example.
+        if shutil.which("openssl") is None:
+            self.skipTest("no openssl command")
+        block = re.search(r"^```sh\n(.*?)^```", self.doc_section("Checking a signature by hand"),
+                          flags=re.S | re.M).group(1)
+        with tempfile.TemporaryDirectory() as work:
+            shutil.copy(GUIDE_SECRET_FILE, pathlib.Path(work) / "secret.b64")
+            shutil.copy(GUIDE_BODY_FILE, pathlib.Path(work) / "body.json")
+            result = subprocess.run(["bash", "-c", "set -euo pipefail\n" + block], cwd=work, capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), GUIDE_SIGNATURE)
+
+    def test_doc_example_output_is_real(self):
+        doc = CLI_DOC.read_text(encoding="utf-8")
+        block = re.search(r"^```text\n(.*?)^```", doc, flags=re.S | re.M).group(1)
         command, *shown = block.splitlines()
         self.assertTrue(command.startswith("$ fiskil-webhook "), command)
-        result = run(*shlex.split(command)[2:], cwd=README.parent)
+        result = run(*shlex.split(command)[2:], cwd=SOURCE_ROOT)
         self.assertEqual(result.status, EXIT_OK, result)
         self.assertEqual(result.stdout.decode().splitlines() + result.stderr.splitlines(), shown)
 

@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MIT
 //
 // consumer BODY_FILE SECRET_FILE SIGNATURE: the smallest program that uses
-// fiskil-webhooks, built by each way of consuming the library (README, "Use
-// it in your project"; tests/consumers/run.py). Prints "<event> <message_id>"
+// fiskil-webhooks, built by each way of consuming the library
+// (docs/consuming.md; tests/consumers/run.py). Prints "<event> <message_id>"
 // and exits 0 for an authentic delivery; prints the reason and exits 1
 // otherwise.
 #include <fiskil/webhooks.hpp>

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 # SPDX-License-Identifier: MIT
-"""Builds tests/consumers/consumer.cpp each way README.md's "Use it in your
-project" says, running the README's own blocks (marked with
+"""Builds tests/consumers/consumer.cpp each way docs/consuming.md says (the
+README's table points there), running the page's own blocks (marked with
 <!-- consumer: NAME -->), and checks that every build verifies and parses a
 signed sample and refuses a forged one.
 
@@ -27,12 +27,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 PREFIX = "/usr/local"
 
 
-def readme_blocks():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+DOC = ROOT / "docs" / "consuming.md"
+
+
+def doc_blocks():
+    text = DOC.read_text(encoding="utf-8")
     blocks = dict(re.findall(r"<!-- consumer: (\S+) -->\s*\n```\w+\n(.*?)^```", text, flags=re.S | re.M))
     expected = {"single-header", "single-header-openssl", "meson-subproject", "pkg-config", "cmake"}
     if set(blocks) != expected:
-        sys.exit(f"README.md consumer blocks: found {sorted(blocks)}, expected {sorted(expected)}")
+        sys.exit(f"docs/consuming.md consumer blocks: found {sorted(blocks)}, expected {sorted(expected)}")
     return blocks
 
 
@@ -77,7 +80,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=pathlib.Path, default=ROOT / "build-ci" / "consumers")
     work = parser.parse_args().work.resolve()
-    blocks = readme_blocks()
+    blocks = doc_blocks()
 
     # 1. The single header alone, with each backend: no -I include/.
     for way in ("single-header", "single-header-openssl"):

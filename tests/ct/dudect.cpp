@@ -7,7 +7,7 @@
 // timing distributions with Welch's t-test. |t| above 4.5 is dudect's
 // threshold for "the classes are distinguishable": a leak. A benchmark-like
 // tool, not a pass/fail test (timings depend on the machine and its load);
-// the README records its figures.
+// docs/hardening.md records its figures.
 //
 //   tests/ct/dudect [--samples N] [--rounds R]   (defaults: 2000000, 5)
 //
