@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// fw::verify, fw::matching_key_index and fw::sign on a random body and a
+// fw::verify (with a key and with a keyring) and fw::sign on a random body and a
 // random header. The input is one length byte L, then L bytes of header
 // (fewer if the input ends), then the body.
 //

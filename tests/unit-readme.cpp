@@ -10,7 +10,7 @@
 
 namespace fw = fiskil::webhooks;
 
-TEST_CASE("the README quick start answers 200, 401 and 400 as it says") {
+TEST_CASE("the README quick start answers 200, 401, 400 and 413 as it says") {
   static_assert(readme_example_count >= 1);
   const auto samples = test_support::load_samples(test_support::fixtures_dir());
   REQUIRE_FALSE(samples.empty());
@@ -25,6 +25,8 @@ TEST_CASE("the README quick start answers 200, 401 and 400 as it says") {
   const std::string not_an_envelope = R"({"message_id":"m"})";
   const fw::signing_key key = fw::signing_key::from_base64(samples.front().secret).value();
   CHECK(readme_example_1::on_webhook(secrets, not_an_envelope, fw::sign(key, not_an_envelope).view()) == 400);
+  const std::string too_large((std::size_t{1} << 20) + 1, ' ');
+  CHECK(readme_example_1::on_webhook(secrets, too_large, fw::sign(key, too_large).view()) == 413);
 }
 
 TEST_CASE("the README's delivery semantics example and its worked timeline") {
@@ -62,7 +64,8 @@ TEST_CASE("the README's delivery semantics example and its worked timeline") {
   const auto outcome = [&](const char* now, const char* peer, const std::string& b) {
     clock.set(fw::parse_rfc3339(std::string("2026-11-20T") + now + "Z").value());
     const std::string signature{fw::sign(key, b).view()};
-    return fresh.admit({peer, b, signature}).outcome;
+    fw::parser p;
+    return fresh.admit(p, fw::delivery_request::from_text(peer, b, signature)).outcome;
   };
   CHECK(outcome("09:00:02", "203.0.113.7", updated) == fw::outcome::accepted);
   CHECK(outcome("09:01:40", "203.0.113.7", updated) == fw::outcome::duplicate);
