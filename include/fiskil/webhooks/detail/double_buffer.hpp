@@ -90,9 +90,11 @@ class double_buffer {
 
  private:
   Value slots_[2];
-  std::atomic<unsigned> current_{0};
-  mutable std::atomic<unsigned> readers_[2] = {0, 0};
-  std::mutex writer_;
+  // The index, read by every request, and the counts, written by every
+  // request, on cache lines of their own.
+  alignas(64) std::atomic<unsigned> current_{0};
+  alignas(64) mutable std::atomic<unsigned> readers_[2] = {0, 0};
+  alignas(64) std::mutex writer_;
 };
 
 }  // namespace fiskil::webhooks::detail
