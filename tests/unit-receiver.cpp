@@ -377,3 +377,13 @@ TEST_CASE("create refuses unusable configuration") {
   CHECK(r.keys().size() == 2);
   CHECK(r.allowlist().size() == 2);
 }
+
+TEST_CASE("delivery_request::from_text: an address, or a request admit refuses as malformed") {
+  const fw::delivery_request good = fw::delivery_request::from_text("2001:db8::7", "b", "s");
+  CHECK_FALSE(good.source_malformed);
+  CHECK(good.source == fw::ip_address::parse("2001:db8::7").value());
+  CHECK(good.body == "b");
+  CHECK(good.signature == "s");
+  const fw::delivery_request bad = fw::delivery_request::from_text("203.0.113.7:443", "b", "s");
+  CHECK(bad.source_malformed);
+}
