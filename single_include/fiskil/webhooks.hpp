@@ -518,7 +518,7 @@ class [[nodiscard]] result<void> {
   using value_type = void;
 
   // result() is success.
-  constexpr result() noexcept = default;
+  result() noexcept = default;
   // result(error) is error; an empty error_code is success.
   result(std::error_code error) noexcept : error_(error) {}
   result(errc code) noexcept : error_(make_error_code(code)) {}
