@@ -525,16 +525,16 @@ bool check_workloads(const std::vector<workload>& workloads) {
       if (d.inner_blocks != (d.body.size() + 9 + 63) / 64) fail(w, d, "floor block count");
       const std::string good_signature(fw::sign(w.key(), d.body).view());
       if (floor_mac_base64(w.key(), d.body) != good_signature) fail(w, d, "floor blocks do not reproduce the MAC");
-      const std::error_code verdict = fw::verify(w.key(), d.body, d.header);
+      const std::error_code verdict = fw::verify(w.key(), d.body, d.header).error();
       if (w.authentic != !verdict) fail(w, d, "fw::verify verdict");
       std::size_t baseline_sum = 0;
       const int status = baseline_handle(w.key_bytes, d.body, d.header, baseline_sum);
       if (status != (w.authentic ? 200 : 401)) fail(w, d, "baseline verdict");
       std::size_t library_sum = 0;
-      const fw::result<fw::event> ev = library_parser().verify_and_parse(w.keys, d.body, d.header);
+      const fw::result<fw::verified_event> ev = library_parser().verify_and_parse(w.keys, d.body, d.header);
       if (ev.has_value() != w.authentic) fail(w, d, "verify_and_parse verdict");
       if (!w.authentic) continue;
-      if (!fw::dispatch(*ev, checksum_handler{library_sum})) fail(w, d, "not dispatched");
+      if (!fw::dispatch(ev->event, checksum_handler{library_sum})) fail(w, d, "not dispatched");
       if (library_sum != baseline_sum || library_sum == 0) fail(w, d, "library and baseline read different fields");
       if (!library_parser().parse(d.body).has_value()) fail(w, d, "parse");
       simdjson::dom::element root;
@@ -591,7 +591,7 @@ void register_rows(const workload& w) {
   });
   add("verify", [&w](benchmark::State& state) {
     run_rows(state, w, [&w](const delivery& d) {
-      const std::error_code verdict = fw::verify(w.key(), d.body, d.header);
+      const std::error_code verdict = fw::verify(w.key(), d.body, d.header).error();
       benchmark::DoNotOptimize(verdict);
     });
   });
@@ -632,12 +632,12 @@ void register_rows(const workload& w) {
   add("end_to_end", [&w](benchmark::State& state) {
     std::size_t checksum = 0;
     run_rows(state, w, [&w, &checksum](const delivery& d) {
-      const fw::result<fw::event> ev = library_parser().verify_and_parse(w.keys, d.body, d.header);
+      const fw::result<fw::verified_event> ev = library_parser().verify_and_parse(w.keys, d.body, d.header);
       if (!ev) {
         checksum += static_cast<std::size_t>(ev.error().value());
         return;
       }
-      fw::dispatch(*ev, checksum_handler{checksum});
+      fw::dispatch(ev->event, checksum_handler{checksum});
     });
     benchmark::DoNotOptimize(checksum);
   });

@@ -106,24 +106,25 @@ int main(int argc, char** argv) {
   fw::parser parser;
   int failures = 0;
   for (const delivery& d : deliveries) {
-    const fw::result<fw::event> ev = parser.verify_and_parse(ring, d.body, d.signature);
-    if (!ev) {
-      std::printf("REFUSED  %-42s %s\n", d.name.c_str(), ev.error().message().c_str());
+    const fw::result<fw::verified_event> verified = parser.verify_and_parse(ring, d.body, d.signature);
+    if (!verified) {
+      std::printf("REFUSED  %-42s %s\n", d.name.c_str(), verified.error().message().c_str());
       ++failures;
       continue;
     }
-    const fw::envelope& env = fw::envelope_of(*ev);
-    const std::string_view name = fw::event_name(*ev);
+    const fw::event& ev = verified->event;
+    const fw::envelope& env = fw::envelope_of(ev);
+    const std::string_view name = fw::event_name(ev);
     std::printf("ok       %-42s %-42.*s message %.*s%s\n", d.name.c_str(), int(name.size()), name.data(),
                 int(env.message_id.size()), env.message_id.data(),
-                parser.matched_key_index() == 1 ? "  (previous secret)" : "");
-    handle(*ev);
+                verified->key_index == 1 ? "  (previous secret)" : "");
+    handle(ev);
   }
 
   // A delivery altered in transit: one byte of the body changed.
   delivery tampered = deliveries.front();
   tampered.body[tampered.body.find("\"data\"") + 2] ^= 0x20;
-  const fw::result<fw::event> refused = parser.verify_and_parse(ring, tampered.body, tampered.signature);
+  const fw::result<fw::verified_event> refused = parser.verify_and_parse(ring, tampered.body, tampered.signature);
   std::printf("\ntampered copy of %s: %s\n", tampered.name.c_str(),
               refused ? "ACCEPTED (bug!)" : refused.error().message().c_str());
 

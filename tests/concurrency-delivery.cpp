@@ -206,8 +206,9 @@ TEST_CASE("one receiver, two threads, thread_local parsers: each delivery accept
   run_threads(2, [&](int t) {
     for (int k = 0; k < count; ++k) {
       const int i = t == 0 ? k : count - 1 - k;
-      const fw::delivery d = receiver.receive({t == 0 ? "192.0.2.1" : "2001:db8::1", bodies[i], signatures[i]},
-                                              [&](const auto&) { handled.fetch_add(1); });
+      const fw::delivery d =
+          receiver.receive(fw::delivery_request::from_text(t == 0 ? "192.0.2.1" : "2001:db8::1", bodies[i], signatures[i]),
+                           [&](const auto&) { handled.fetch_add(1); });
       if (d.outcome == fw::outcome::duplicate) {
         duplicates.fetch_add(1);
       } else if (d.outcome != fw::outcome::accepted) {
@@ -219,4 +220,117 @@ TEST_CASE("one receiver, two threads, thread_local parsers: each delivery accept
   // Each message_id is accepted by one thread and a duplicate for the other.
   CHECK(handled.load() == count);
   CHECK(duplicates.load() == count);
+}
+
+TEST_CASE("key rotation while two threads receive: atomic per request, the store and the tracker kept") {
+  const fw::signing_key old_key = fw::signing_key::from_base64("b2xkIGNvbmN1cnJlbmN5IHNlY3JldA==").value();
+  const fw::signing_key new_key = fw::signing_key::from_base64("bmV3IGNvbmN1cnJlbmN5IHNlY3JldA==").value();
+  fw::manual_clock clock{t0 + 1min};
+  fw::receiver receiver = fw::receiver::create(fw::keyring{old_key}, fw::source_allowlist::parse("192.0.2.0/24, 2001:db8::/32").value(),
+                                               {.clock = fw::clock{clock}})
+                              .value();
+  const auto body_of = [](const std::string& id, int i) {
+    const char* event = i % 4 == 0 ? "consent.revoked" : "banking.accounts.sync.completed";
+    return R"({"publish_time":"2026-11-20T09:00:00Z","message_id":")" + id + R"(","data":{"event":")" + event +
+           R"(","consent_id":"consent-)" + id + R"("}})";
+  };
+  const int count = sanitized ? 300 : 3000;
+
+  // Before the rotation: ids seen under the old key alone.
+  std::vector<std::string> before;
+  fw::parser setup;
+  for (int i = 0; i < count / 4; ++i) {
+    before.push_back(body_of("before-" + std::to_string(i), i));
+    const std::string sig{fw::sign(old_key, before.back()).view()};
+    REQUIRE(receiver.admit(setup, fw::delivery_request::from_text("192.0.2.9", before.back(), sig)).outcome ==
+            fw::outcome::accepted);
+  }
+
+  // During: every delivery is signed with one of the two keys, and the
+  // rotating thread only ever installs keyrings holding both, in either
+  // order (and allowlists holding both sources): so every delivery must be
+  // accepted or a duplicate, never refused, and its key_index must be the
+  // signing key's position in one of the two keyrings.
+  std::vector<std::string> during, during_signatures;
+  std::vector<int> signed_by_new;
+  for (int i = 0; i < count; ++i) {
+    const bool by_new = i % 2 == 1;
+    during.push_back(body_of("during-" + std::to_string(i), i));
+    during_signatures.emplace_back(fw::sign(by_new ? new_key : old_key, during.back()).view());
+    signed_by_new.push_back(by_new ? 1 : 0);
+  }
+  std::vector<std::string> before_resigned;  // the ids seen before, re-signed with the new key
+  for (const std::string& b : before) before_resigned.emplace_back(fw::sign(new_key, b).view());
+
+  // The first step of a rotation, as a gateway makes it: both keys.
+  REQUIRE(receiver.replace_keys(fw::keyring{new_key, old_key}));
+  std::atomic<int> receiving{2};
+  std::atomic<int> accepted{0}, duplicates{0}, refused{0}, replays_accepted{0}, rotations{0};
+  run_threads(3, [&](int t) {
+    if (t == 2) {
+      const fw::keyring both_new_first{new_key, old_key}, both_old_first{old_key, new_key};
+      const fw::source_allowlist wide = fw::source_allowlist::parse("192.0.2.0/24, 2001:db8::/32").value();
+      const fw::source_allowlist narrow = fw::source_allowlist::parse("192.0.2.1/32, 2001:db8::1/128").value();
+      for (int round = 0; receiving.load() > 0 || round < 2; ++round) {
+        CHECK(receiver.replace_keys(round % 2 == 0 ? both_new_first : both_old_first));
+        receiver.replace_allowlist(round % 3 == 0 ? narrow : wide);
+        rotations.fetch_add(1, std::memory_order_relaxed);
+        std::this_thread::yield();
+      }
+      return;
+    }
+    // Start once the rotating thread is running, so that they overlap.
+    while (rotations.load() == 0) std::this_thread::yield();
+    fw::parser own;
+    const char* source = t == 0 ? "192.0.2.1" : "2001:db8::1";
+    for (int k = 0; k < count; ++k) {
+      const int i = t == 0 ? k : count - 1 - k;
+      const fw::delivery_request request = fw::delivery_request::from_text(source, during[i], during_signatures[i]);
+      // One thread passes its parser, the other uses the thread_local one.
+      const fw::delivery d = t == 0 ? receiver.admit(own, request) : receiver.receive(request, [](const auto&) {});
+      if (d.outcome == fw::outcome::accepted) {
+        accepted.fetch_add(1);
+      } else if (d.outcome == fw::outcome::duplicate) {
+        duplicates.fetch_add(1);
+      } else {
+        refused.fetch_add(1);
+      }
+      // Under {new, old} a new-key signature is index 0; under {old, new}, 1.
+      if (!d.key_index || *d.key_index > 1) refused.fetch_add(1);
+      // Replays of the ids seen before the rotation, under either key.
+      const std::size_t j = static_cast<std::size_t>(k) % before.size();
+      const fw::delivery replay =
+          receiver.admit(own, fw::delivery_request::from_text(source, before[j], k % 2 == 0 ? before_resigned[j]
+                                                                                            : std::string_view{}));
+      if (k % 2 == 0 && replay.outcome != fw::outcome::duplicate) replays_accepted.fetch_add(1);
+      if (k % 2 == 1 && replay.outcome != fw::outcome::bad_signature) replays_accepted.fetch_add(1);
+    }
+    receiving.fetch_sub(1);
+  });
+  CHECK(rotations.load() >= 2);
+  CHECK(refused.load() == 0);
+  CHECK(replays_accepted.load() == 0);
+  CHECK(accepted.load() == count);
+  CHECK(duplicates.load() == count);
+
+  // After: the new key alone.
+  REQUIRE(receiver.replace_keys(fw::keyring{new_key}));
+  receiver.replace_allowlist(fw::source_allowlist::parse("192.0.2.0/24").value());
+  fw::parser after;
+  for (std::size_t j = 0; j < before.size(); ++j) {
+    CAPTURE(j);
+    // Seen before the rotation: still a duplicate, whichever key signs it now.
+    CHECK(receiver.admit(after, fw::delivery_request::from_text("192.0.2.7", before[j], before_resigned[j])).outcome ==
+          fw::outcome::duplicate);
+  }
+  const std::string fresh = body_of("after-1", 1);
+  CHECK(receiver.admit(after, fw::delivery_request::from_text("192.0.2.7", fresh, fw::sign(new_key, fresh).view()))
+            .outcome == fw::outcome::accepted);
+  const std::string stale_key = body_of("after-2", 1);
+  CHECK(receiver.admit(after, fw::delivery_request::from_text("192.0.2.7", stale_key, fw::sign(old_key, stale_key).view()))
+            .outcome == fw::outcome::bad_signature);
+  // A revocation from before the rotation still holds.
+  const std::string late_update = R"({"publish_time":"2026-11-20T09:00:01Z","message_id":"after-3","data":{"event":"consent.updated","consent_id":"consent-before-0"}})";
+  CHECK(receiver.admit(after, fw::delivery_request::from_text("192.0.2.7", late_update, fw::sign(new_key, late_update).view()))
+            .outcome == fw::outcome::after_revocation);
 }

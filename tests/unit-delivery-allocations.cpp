@@ -8,6 +8,7 @@
 
 #include <fiskil/webhooks.hpp>
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -133,24 +134,40 @@ TEST_CASE("receiver: no allocation after create and a thread's first delivery, d
 
   long outcomes[11] = {};
   long handled = 0;
+  fw::parser own;
+  const fw::source_allowlist allowlist_a = fw::source_allowlist::parse("203.0.113.0/24, ::1").value();
+  const fw::source_allowlist allowlist_b = fw::source_allowlist::parse("203.0.113.0/25, 203.0.113.128/25, ::1").value();
+  const fw::keyring keys_swapped{keys.keys()[1], keys.keys()[0]};
   auto round = [&](int n) {
+    // Rotation and allowlist changes are part of the steady state too.
+    if (n % 7 == 0) {
+      CHECK(receiver.replace_keys(n % 2 == 0 ? keys : keys_swapped));
+      receiver.replace_allowlist(n % 2 == 0 ? allowlist_a : allowlist_b);
+    }
     for (std::size_t i = 0; i < samples.size(); ++i) {
       const auto& s = samples[i];
       const fw::timestamp published{std::chrono::nanoseconds{std::stoll(s["publish_time_ns"])}};
       // Alternate fresh, stale and too-early clocks; every few rounds the
       // same deliveries come back (duplicates) or ids are forgotten.
       clock.set(published + (n % 3 == 0 ? 66min : n % 3 == 1 ? 1s : -6min));
-      const fw::delivery d = receiver.receive({"203.0.113.9", s.body, s["signature"]},
+      const fw::delivery d = receiver.receive(fw::delivery_request::from_text("203.0.113.9", s.body, s["signature"]),
                                               [&](fw::consent_event auto const&) { ++handled; },
                                               [&](const auto&) { ++handled; });
       ++outcomes[static_cast<int>(d.outcome)];
       if (d.outcome == fw::outcome::accepted && n % 5 == 1) (void)receiver.retract(d);
-      ++outcomes[static_cast<int>(receiver.admit({"198.51.100.1", s.body, s["signature"]}).outcome)];
-      ++outcomes[static_cast<int>(receiver.admit({"::1", tampered[i], s["signature"]}).outcome)];
-      ++outcomes[static_cast<int>(receiver.admit({"203.0.113.1", not_envelope, not_envelope_signature}).outcome)];
+      const fw::ip_address outside = fw::ip_address::from_bytes(std::array<unsigned char, 4>{198, 51, 100, 1}).value();
+      ++outcomes[static_cast<int>(receiver.admit(own, {.source = outside, .body = s.body, .signature = s["signature"]}).outcome)];
+      ++outcomes[static_cast<int>(receiver.admit(own, fw::delivery_request::from_text("::1", tampered[i], s["signature"])).outcome)];
+      ++outcomes[static_cast<int>(
+          receiver.admit(own, fw::delivery_request::from_text("203.0.113.1", not_envelope, not_envelope_signature)).outcome)];
+      // Through the caller's parser, a token kept while the parser parses
+      // again, then retracted.
+      const fw::delivery kept = receiver.admit(own, fw::delivery_request::from_text("203.0.113.2", s.body, s["signature"]));
+      (void)receiver.admit(own, fw::delivery_request::from_text("::1", not_envelope, not_envelope_signature));
+      if (kept.outcome == fw::outcome::accepted && n % 3 == 0) (void)receiver.retract(kept);
     }
   };
-  round(1);  // warm-up: this thread's parser reserves its storage
+  round(1);  // warm-up: this thread's parsers reserve their storage
   const counts before = snapshot();
   for (int n = 0; n < 1000; ++n) round(n);
   CHECK(allocations_since(before) == 0);

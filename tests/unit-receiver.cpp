@@ -29,6 +29,7 @@ struct fixture {
   fw::keyring keys{key, rotated};
   fw::source_allowlist allowlist = fw::source_allowlist::parse(allowlist_text).value();
   fw::manual_clock clock{at("2026-11-20T09:00:00Z")};
+  fw::parser parser;
 
   fw::receiver make(fw::receiver_options options = {}) {
     options.clock = fw::clock{clock};
@@ -53,7 +54,7 @@ signed_body consent_body(const fw::signing_key& key, std::string_view event, std
 }
 
 fw::delivery_request request(const signed_body& b, const char* source = allowed_source) {
-  return {source, b.body, b.signature};
+  return fw::delivery_request::from_text(source, b.body, b.signature);
 }
 
 }  // namespace
@@ -65,22 +66,25 @@ TEST_CASE("every signed fixture is accepted once, dispatched, then a duplicate")
   for (const auto& s : f.samples) {
     CAPTURE(s.name);
     f.clock.set(fw::timestamp{std::chrono::nanoseconds{std::stoll(s["publish_time_ns"])}} + 3s);
-    const fw::delivery_request req{allowed_source, s.body, s["signature"]};
+    const fw::delivery_request req = fw::delivery_request::from_text(allowed_source, s.body, s["signature"]);
     std::string seen_id;
-    const fw::delivery first = receiver.receive(req, [&](const auto& e) { seen_id = e.message_id; });
+    const fw::delivery first = receiver.receive(f.parser, req, [&](const auto& e) { seen_id = e.message_id; });
     CHECK(first.outcome == fw::outcome::accepted);
     CHECK(first.http_status() == 200);
     CHECK_FALSE(first.error);
     CHECK(first.handled);
     CHECK_FALSE(first.evicted_unexpired);
+    CHECK(first.key_index == (s.name == "rotated_secret" ? 1u : 0u));
     REQUIRE(first.event);
     CHECK(seen_id == s["message_id"]);
     CHECK(fw::event_name(*first.event) == s["event"]);
 
     // The provider retries (it never saw our 200): answered 200, not handled.
     bool called = false;
+    // (Through the thread_local parser this time: its delivery has no event.)
     const fw::delivery again = receiver.receive(req, [&](const auto&) { called = true; });
     CHECK(again.outcome == fw::outcome::duplicate);
+    CHECK_FALSE(again.event);
     CHECK(again.http_status() == 200);
     CHECK_FALSE(again.handled);
     CHECK_FALSE(called);
@@ -95,7 +99,7 @@ TEST_CASE("forbidden source: refused before the signature is even looked at") {
   f.clock.set(fw::timestamp{std::chrono::nanoseconds{std::stoll(s["publish_time_ns"])}});
   for (const char* source : {"198.51.100.1", "203.0.114.10", "2001:db8:f15d::1", "::ffff:198.51.100.1"}) {
     CAPTURE(source);
-    const fw::delivery d = receiver.admit({source, s.body, s["signature"]});
+    const fw::delivery d = receiver.admit(f.parser, fw::delivery_request::from_text(source, s.body, s["signature"]));
     CHECK(d.outcome == fw::outcome::forbidden_source);
     CHECK(d.http_status() == 403);
     CHECK(d.error == fw::errc::source_not_allowed);
@@ -103,15 +107,15 @@ TEST_CASE("forbidden source: refused before the signature is even looked at") {
   }
   for (const char* source : {"", "not an address", "203.0.113.10:443", "[2001:db8:f15c::1]"}) {
     CAPTURE(source);
-    const fw::delivery d = receiver.admit({source, s.body, s["signature"]});
+    const fw::delivery d = receiver.admit(f.parser, fw::delivery_request::from_text(source, s.body, s["signature"]));
     CHECK(d.outcome == fw::outcome::forbidden_source);
     CHECK(d.error == fw::errc::address_malformed);
   }
   // Allowed sources in every form, including IPv4-mapped from a dual-stack socket.
-  CHECK(receiver.admit({"::ffff:203.0.113.10", s.body, s["signature"]}).outcome == fw::outcome::accepted);
-  CHECK(receiver.admit({"2001:db8:f15c::9", s.body, s["signature"]}).outcome == fw::outcome::duplicate);
+  CHECK(receiver.admit(f.parser, fw::delivery_request::from_text("::ffff:203.0.113.10", s.body, s["signature"])).outcome == fw::outcome::accepted);
+  CHECK(receiver.admit(f.parser, fw::delivery_request::from_text("2001:db8:f15c::9", s.body, s["signature"])).outcome == fw::outcome::duplicate);
   // A forbidden source with a bad signature too is reported as forbidden.
-  CHECK(receiver.admit({"198.51.100.1", s.body, "bad"}).outcome == fw::outcome::forbidden_source);
+  CHECK(receiver.admit(f.parser, fw::delivery_request::from_text("198.51.100.1", s.body, "bad")).outcome == fw::outcome::forbidden_source);
 }
 
 TEST_CASE("bad signature: tampered body, wrong key, malformed or missing header") {
@@ -132,14 +136,14 @@ TEST_CASE("bad signature: tampered body, wrong key, malformed or missing header"
       {s.body, "c2lnbmF0dXJl", fw::errc::signature_wrong_length},
   };
   for (const auto& c : cases) {
-    const fw::delivery d = receiver.admit({allowed_source, c.body, c.signature});
+    const fw::delivery d = receiver.admit(f.parser, fw::delivery_request::from_text(allowed_source, c.body, c.signature));
     CHECK(d.outcome == fw::outcome::bad_signature);
     CHECK(d.http_status() == 401);
     CHECK(d.error == c.code);
     CHECK_FALSE(d.event);
   }
   // None of them was recorded: the genuine delivery is still a first sighting.
-  CHECK(receiver.admit({allowed_source, s.body, s["signature"]}).outcome == fw::outcome::accepted);
+  CHECK(receiver.admit(f.parser, fw::delivery_request::from_text(allowed_source, s.body, s["signature"])).outcome == fw::outcome::accepted);
 }
 
 TEST_CASE("bad envelope: authentic bytes that cannot be processed") {
@@ -163,13 +167,13 @@ TEST_CASE("bad envelope: authentic bytes that cannot be processed") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.body.body);
-    const fw::delivery d = receiver.admit(request(c.body));
+    const fw::delivery d = receiver.admit(f.parser, request(c.body));
     CHECK(d.outcome == fw::outcome::bad_envelope);
     CHECK(d.http_status() == 400);
     CHECK(d.error == c.code);
     // Refused deliveries are not recorded, so a retry gets the same answer
     // rather than "duplicate".
-    CHECK(receiver.admit(request(c.body)).outcome == fw::outcome::bad_envelope);
+    CHECK(receiver.admit(f.parser, request(c.body)).outcome == fw::outcome::bad_envelope);
   }
 }
 
@@ -177,7 +181,7 @@ TEST_CASE("too large") {
   fixture f;
   fw::receiver receiver = f.make();
   const std::string huge((std::size_t{1} << 20) + 1, ' ');
-  const fw::delivery d = receiver.admit({allowed_source, huge, fw::sign(f.key, huge).view()});
+  const fw::delivery d = receiver.admit(f.parser, fw::delivery_request::from_text(allowed_source, huge, fw::sign(f.key, huge).view()));
   CHECK(d.outcome == fw::outcome::too_large);
   CHECK(d.http_status() == 413);
   CHECK(d.error == fw::errc::body_too_large);
@@ -193,7 +197,7 @@ TEST_CASE("unavailable when the parser cannot reserve memory") {
   // up front cannot get the memory.
   fw::parser greedy{{.max_body_size = std::size_t{1} << 60, .initial_capacity = std::size_t{1} << 50}};
   const auto& s = f.samples.at(0);
-  const fw::delivery no_memory = receiver.admit(greedy, {allowed_source, s.body, s["signature"]});
+  const fw::delivery no_memory = receiver.admit(greedy, fw::delivery_request::from_text(allowed_source, s.body, s["signature"]));
   CHECK(no_memory.outcome == fw::outcome::unavailable);
   CHECK(no_memory.http_status() == 503);
   CHECK(no_memory.error == fw::errc::out_of_memory);
@@ -207,14 +211,14 @@ TEST_CASE("stale and too early, at the exact window boundaries") {
   const fw::timestamp published = at("2026-11-20T09:00:00Z");
 
   f.clock.set(published + 65min + 1ns);
-  fw::delivery d = receiver.admit(request(b));
+  fw::delivery d = receiver.admit(f.parser, request(b));
   CHECK(d.outcome == fw::outcome::stale);
   CHECK(d.http_status() == 422);
   CHECK(d.error == fw::errc::publish_time_stale);
   CHECK(d.event);  // authentic: the event is there for logging
 
   f.clock.set(published - 5min - 1ns);
-  d = receiver.admit(request(b));
+  d = receiver.admit(f.parser, request(b));
   CHECK(d.outcome == fw::outcome::too_early);
   CHECK(d.http_status() == 422);
   CHECK(d.error == fw::errc::publish_time_in_future);
@@ -222,12 +226,12 @@ TEST_CASE("stale and too early, at the exact window boundaries") {
   // Neither refusal recorded the id: at exactly the boundaries it is accepted
   // once, then a duplicate.
   f.clock.set(published - 5min);
-  CHECK(receiver.admit(request(b)).outcome == fw::outcome::accepted);
+  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::accepted);
   f.clock.set(published + 65min);
-  CHECK(receiver.admit(request(b)).outcome == fw::outcome::duplicate);
+  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::duplicate);
   // A replay after the window: stale, never accepted again.
   f.clock.set(published + 65min + 1ns);
-  CHECK(receiver.admit(request(b)).outcome == fw::outcome::stale);
+  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::stale);
 }
 
 TEST_CASE("a clock going backwards within the skew cannot reopen a replay") {
@@ -236,7 +240,7 @@ TEST_CASE("a clock going backwards within the skew cannot reopen a replay") {
   const fw::timestamp published = at("2026-11-20T09:00:00Z");
   const signed_body b = consent_body(f.key, "consent.received", "m-replay", "2026-11-20T09:00:00Z", "c-replay");
   f.clock.set(published + 1min);
-  CHECK(receiver.admit(request(b)).outcome == fw::outcome::accepted);
+  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::accepted);
   // Much later, other traffic reuses expired room; the id's retention is
   // max_age + skew, so it is still held at publish + 70 min.
   f.clock.set(published + 70min);
@@ -244,9 +248,9 @@ TEST_CASE("a clock going backwards within the skew cannot reopen a replay") {
   // The clock steps back by up to the skew (5 min): the replay looks fresh
   // again at 65 min, and is still a duplicate.
   f.clock.set(published + 65min);
-  CHECK(receiver.admit(request(b)).outcome == fw::outcome::duplicate);
+  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::duplicate);
   f.clock.set(published + 30min);
-  CHECK(receiver.admit(request(b)).outcome == fw::outcome::duplicate);
+  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::duplicate);
 }
 
 TEST_CASE("consent events out of order: superseded and after_revocation answer 200") {
@@ -290,17 +294,17 @@ TEST_CASE("retract lets the provider's retry be accepted again") {
   f.clock.set(at("2026-11-20T10:30:00Z"));
   const signed_body received = consent_body(f.key, "consent.received", "r-1", "2026-11-20T10:00:00Z");
   const signed_body revoked = consent_body(f.key, "consent.revoked", "r-2", "2026-11-20T10:10:00Z");
-  CHECK(receiver.admit(request(received)).outcome == fw::outcome::accepted);
-  const fw::delivery failed = receiver.admit(request(revoked));
+  CHECK(receiver.admit(f.parser, request(received)).outcome == fw::outcome::accepted);
+  const fw::delivery failed = receiver.admit(f.parser, request(revoked));
   REQUIRE(failed.outcome == fw::outcome::accepted);
   // The gateway could not act on it: retract, answer 503; the retry is new.
   CHECK(receiver.retract(failed));
   CHECK(receiver.consents().latest("c0a5e5e0-0000-4000-8000-00000000beef")->change == fw::consent_change::received);
-  const fw::delivery retry = receiver.admit(request(revoked));
+  const fw::delivery retry = receiver.admit(f.parser, request(revoked));
   CHECK(retry.outcome == fw::outcome::accepted);
-  CHECK(receiver.admit(request(revoked)).outcome == fw::outcome::duplicate);
+  CHECK(receiver.admit(f.parser, request(revoked)).outcome == fw::outcome::duplicate);
   // Only accepted deliveries can be retracted.
-  CHECK_FALSE(receiver.retract(receiver.admit(request(revoked))));
+  CHECK_FALSE(receiver.retract(receiver.admit(f.parser, request(revoked))));
 }
 
 TEST_CASE("an event no handler takes is accepted, not handled") {
@@ -310,7 +314,7 @@ TEST_CASE("an event no handler takes is accepted, not handled") {
     if (s.name != "unknown_event_type") continue;
     f.clock.set(fw::timestamp{std::chrono::nanoseconds{std::stoll(s["publish_time_ns"])}});
     fw::parser own;  // a parser of the caller's instead of the thread_local one
-    const fw::delivery d = receiver.receive(own, {allowed_source, s.body, s["signature"]},
+    const fw::delivery d = receiver.receive(own, fw::delivery_request::from_text(allowed_source, s.body, s["signature"]),
                                             [](const fw::consent_revoked&) {});
     CHECK(d.outcome == fw::outcome::accepted);
     CHECK_FALSE(d.handled);
@@ -327,7 +331,7 @@ TEST_CASE("a receiver too small for its traffic says so") {
     const signed_body b = consent_body(f.key, "consent.updated", "small-" + std::to_string(i),
                                        "2026-11-20T09:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) + "Z",
                                        "consent-" + std::to_string(i));
-    const fw::delivery d = receiver.admit(request(b));
+    const fw::delivery d = receiver.admit(f.parser, request(b));
     CHECK(d.outcome == fw::outcome::accepted);
     reported = reported || d.evicted_unexpired;
   }
@@ -372,4 +376,14 @@ TEST_CASE("create refuses unusable configuration") {
   CHECK(r.freshness().max_age == 10min);
   CHECK(r.keys().size() == 2);
   CHECK(r.allowlist().size() == 2);
+}
+
+TEST_CASE("delivery_request::from_text: an address, or a request admit refuses as malformed") {
+  const fw::delivery_request good = fw::delivery_request::from_text("2001:db8::7", "b", "s");
+  CHECK_FALSE(good.source_malformed);
+  CHECK(good.source == fw::ip_address::parse("2001:db8::7").value());
+  CHECK(good.body == "b");
+  CHECK(good.signature == "s");
+  const fw::delivery_request bad = fw::delivery_request::from_text("203.0.113.7:443", "b", "s");
+  CHECK(bad.source_malformed);
 }

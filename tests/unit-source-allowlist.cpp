@@ -123,6 +123,30 @@ TEST_CASE("ip_address from bytes, IPv4-mapped forms") {
   CHECK(fw::ip_address::from_bytes(v6).value() == address("::1"));
 }
 
+TEST_CASE("ip_address::from_sockaddr reads sockaddr_in and sockaddr_in6, and refuses other families") {
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  v4.sin_port = htons(443);
+  REQUIRE(inet_pton(AF_INET, "203.0.113.7", &v4.sin_addr) == 1);
+  const fw::result<fw::ip_address> from_v4 = fw::ip_address::from_sockaddr(reinterpret_cast<const sockaddr*>(&v4));
+  REQUIRE(from_v4);
+  CHECK(*from_v4 == address("203.0.113.7"));
+  CHECK(from_v4->is_v4());
+
+  sockaddr_in6 v6{};
+  v6.sin6_family = AF_INET6;
+  REQUIRE(inet_pton(AF_INET6, "2001:db8::7", &v6.sin6_addr) == 1);
+  CHECK(fw::ip_address::from_sockaddr(reinterpret_cast<const sockaddr*>(&v6)).value() == address("2001:db8::7"));
+  // A dual-stack socket reports IPv4 peers IPv4-mapped: the same address.
+  REQUIRE(inet_pton(AF_INET6, "::ffff:203.0.113.7", &v6.sin6_addr) == 1);
+  CHECK(fw::ip_address::from_sockaddr(reinterpret_cast<const sockaddr*>(&v6)).value() == address("203.0.113.7"));
+
+  sockaddr other{};
+  other.sa_family = AF_UNIX;
+  CHECK(fw::ip_address::from_sockaddr(&other).error() == fw::errc::address_malformed);
+  CHECK(fw::ip_address::from_sockaddr(nullptr).error() == fw::errc::address_malformed);
+}
+
 TEST_CASE("contains: IPv4, IPv6 and IPv4-mapped IPv6 sources") {
   const fw::source_allowlist allow = fw::source_allowlist::parse(
       "# the provider's egress ranges (example addresses)\n"
@@ -239,7 +263,10 @@ TEST_CASE("malformed allowlist text names the entry, its position and the proble
     CHECK(where.entry == c.entry);
     CHECK(where.offset == c.offset);
     CHECK(where.text == c.entry_text);
-    CHECK(where.code == fw::error_kind::configuration);
+    // A malformed address is of error_kind::source (a peer's address text
+    // is refused with it too); every other allowlist error is configuration.
+    CHECK(where.code == (c.code == fw::errc::address_malformed ? fw::error_kind::source
+                                                               : fw::error_kind::configuration));
   }
   // Without an error out-parameter the code alone is returned.
   CHECK(fw::source_allowlist::parse("10.0.0.1/8").error() == fw::errc::allowlist_host_bits_set);

@@ -59,11 +59,11 @@ std::string base64_of(const std::vector<unsigned char>& bytes) {
 TEST_CASE("the provider guide's example verifies") {
   const fw::signing_key key = key_of(guide_secret);
   CHECK(fw::sign(key, guide_body).view() == guide_signature);
-  CHECK_FALSE(fw::verify(key, guide_body, guide_signature));
+  CHECK(fw::verify(key, guide_body, guide_signature));
   // What the guide's openssl line really computes: the literal string
   // "secret.key" as the key. It is not the header value.
   const fw::signing_key literal = key_of_bytes({'s', 'e', 'c', 'r', 'e', 't', '.', 'k', 'e', 'y'});
-  CHECK(fw::verify(literal, guide_body, guide_signature) == fw::errc::signature_mismatch);
+  CHECK(fw::verify(literal, guide_body, guide_signature).error() == fw::errc::signature_mismatch);
 }
 
 TEST_CASE("RFC 4231 HMAC-SHA-256 test cases 1 to 7") {
@@ -97,10 +97,10 @@ TEST_CASE("RFC 4231 HMAC-SHA-256 test cases 1 to 7") {
     if (vectors[i].mac_hex.size() == 64) {
       // The same vector through the public API, as a Fiskil header.
       const std::string header = base64_of(from_hex(vectors[i].mac_hex));
-      CHECK_FALSE(fw::verify(key, vectors[i].data, header));
+      CHECK(fw::verify(key, vectors[i].data, header));
       CHECK(fw::sign(key, vectors[i].data).view() == header);
       // And the key given as a base64 secret.
-      CHECK_FALSE(fw::verify(key_of(base64_of(vectors[i].key)), vectors[i].data, header));
+      CHECK(fw::verify(key_of(base64_of(vectors[i].key)), vectors[i].data, header));
     }
   }
 }
@@ -139,7 +139,7 @@ TEST_CASE("RFC 4231 and Wycheproof vectors from ../shared/testdata, when present
       const std::string_view tag = t["tag"].get_string().value_unsafe();
       const bool expect_valid = t["result"].get_string().value_unsafe() == "valid";
       const std::string header = base64_of(from_hex(tag));
-      const std::error_code ec = fw::verify(key, body, header);
+      const std::error_code ec = fw::verify(key, body, header).error();
       if (tag_bits == 256) {
         CHECK((!ec) == expect_valid);
         if (!expect_valid) CHECK(ec == fw::errc::signature_mismatch);
@@ -161,7 +161,7 @@ TEST_CASE("every malformed signature header gets its own error") {
   const std::string body(guide_body);
   auto check = [&](const std::string& header, fw::errc expected) {
     CAPTURE(header);
-    CHECK(fw::verify(key, body, header) == expected);
+    CHECK(fw::verify(key, body, header).error() == expected);
   };
   check("", fw::errc::signature_missing);
   check(" \t ", fw::errc::signature_missing);
@@ -191,7 +191,7 @@ TEST_CASE("every malformed signature header gets its own error") {
     check(non_canonical, fw::errc::signature_non_canonical);
   }
   // Surrounding spaces and tabs are HTTP's optional whitespace.
-  CHECK_FALSE(fw::verify(key, body, " \t" + good + "\t "));
+  CHECK(fw::verify(key, body, " \t" + good + "\t "));
 }
 
 TEST_CASE("RFC 4231 TC1 malleability strings from ../shared/testdata, when present") {
@@ -204,11 +204,11 @@ TEST_CASE("RFC 4231 TC1 malleability strings from ../shared/testdata, when prese
   const simdjson::dom::element m = doc["signatureMalleability"].value_unsafe();
   const fw::signing_key key = key_of(m["keyBase64"].get_string().value_unsafe());
   const std::string_view data = m["dataAscii"].get_string().value_unsafe();
-  CHECK_FALSE(fw::verify(key, data, m["canonical"].get_string().value_unsafe()));
+  CHECK(fw::verify(key, data, m["canonical"].get_string().value_unsafe()));
   for (simdjson::dom::element other : test_support::array_at(m, "nonCanonicalSameBytes"))
-    CHECK(fw::verify(key, data, other.get_string().value_unsafe()) == fw::errc::signature_non_canonical);
-  CHECK(fw::verify(key, data, m["unpadded"].get_string().value_unsafe()) == fw::errc::signature_padding_missing);
-  CHECK(fw::verify(key, data, m["base64urlForm"].get_string().value_unsafe()) ==
+    CHECK(fw::verify(key, data, other.get_string().value_unsafe()).error() == fw::errc::signature_non_canonical);
+  CHECK(fw::verify(key, data, m["unpadded"].get_string().value_unsafe()).error() == fw::errc::signature_padding_missing);
+  CHECK(fw::verify(key, data, m["base64urlForm"].get_string().value_unsafe()).error() ==
         fw::errc::signature_url_safe_alphabet);
 }
 
@@ -219,23 +219,23 @@ TEST_CASE("flipping any byte of the body or any character of the signature fails
   for (std::size_t i = 0; i < body.size(); ++i) {
     for (const unsigned char flip : {0x01, 0x20, 0x80}) {
       body[i] = static_cast<char>(body[i] ^ flip);
-      CHECK(fw::verify(key, body, good) == fw::errc::signature_mismatch);
+      CHECK(fw::verify(key, body, good).error() == fw::errc::signature_mismatch);
       body[i] = static_cast<char>(body[i] ^ flip);
     }
   }
-  CHECK_FALSE(fw::verify(key, body, good));
+  CHECK(fw::verify(key, body, good));
   // Whitespace and member order are signed too: no re-serialisation.
-  CHECK(fw::verify(key, body + "\n", good) == fw::errc::signature_mismatch);
-  CHECK(fw::verify(key, " " + body, good) == fw::errc::signature_mismatch);
-  CHECK(fw::verify(key, body.substr(0, body.size() - 1), good) == fw::errc::signature_mismatch);
-  CHECK(fw::verify(key, "", good) == fw::errc::signature_mismatch);
+  CHECK(fw::verify(key, body + "\n", good).error() == fw::errc::signature_mismatch);
+  CHECK(fw::verify(key, " " + body, good).error() == fw::errc::signature_mismatch);
+  CHECK(fw::verify(key, body.substr(0, body.size() - 1), good).error() == fw::errc::signature_mismatch);
+  CHECK(fw::verify(key, "", good).error() == fw::errc::signature_mismatch);
 
   const std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string header = good;
   for (std::size_t i = 0; i < 43; ++i) {
     const char original = header[i];
     header[i] = alphabet[(alphabet.find(original) + 17) % 64];
-    const std::error_code ec = fw::verify(key, body, header);
+    const std::error_code ec = fw::verify(key, body, header).error();
     CAPTURE(i);
     CHECK(ec == fw::error_kind::signature);
     CHECK(ec);
@@ -265,7 +265,7 @@ TEST_CASE("signing secrets are decoded strictly, with one error per problem") {
 
   // Secrets read from files keep their newline; that is accepted.
   const fw::signing_key trimmed = key_of(std::string(guide_secret) + "\n");
-  CHECK_FALSE(fw::verify(trimmed, guide_body, guide_signature));
+  CHECK(fw::verify(trimmed, guide_body, guide_signature));
 }
 
 TEST_CASE("signing keys are small, trivially copyable values") {
@@ -274,7 +274,7 @@ TEST_CASE("signing keys are small, trivially copyable values") {
   static_assert(sizeof(fw::signing_key) <= 256);
   const fw::signing_key key = key_of(guide_secret);
   const fw::signing_key copy = key;
-  CHECK_FALSE(fw::verify(copy, guide_body, guide_signature));
+  CHECK(fw::verify(copy, guide_body, guide_signature));
 }
 
 TEST_CASE("keyrings accept any of their keys and say which one matched") {
@@ -284,24 +284,24 @@ TEST_CASE("keyrings accept any of their keys and say which one matched") {
 
   const fw::keyring ring{rotated, primary};
   CHECK(ring.size() == 2);
-  CHECK_FALSE(fw::verify(ring, guide_body, guide_signature));
-  CHECK_FALSE(fw::verify(ring, guide_body, signed_by_rotated));
-  CHECK(*fw::matching_key_index(ring, guide_body, guide_signature) == 1);
-  CHECK(*fw::matching_key_index(ring, guide_body, signed_by_rotated) == 0);
+  CHECK(fw::verify(ring, guide_body, guide_signature));
+  CHECK(fw::verify(ring, guide_body, signed_by_rotated));
+  CHECK(*fw::verify(ring, guide_body, guide_signature) == 1);
+  CHECK(*fw::verify(ring, guide_body, signed_by_rotated) == 0);
 
   const fw::keyring only_primary{primary};
-  CHECK(fw::verify(only_primary, guide_body, signed_by_rotated) == fw::errc::signature_mismatch);
-  CHECK(fw::matching_key_index(only_primary, guide_body, "!").error() == fw::errc::signature_invalid_character);
+  CHECK(fw::verify(only_primary, guide_body, signed_by_rotated).error() == fw::errc::signature_mismatch);
+  CHECK(fw::verify(only_primary, guide_body, "!").error() == fw::errc::signature_invalid_character);
 
   // The same key twice: the first match is reported.
   const fw::keyring twice{primary, primary};
-  CHECK(*fw::matching_key_index(twice, guide_body, guide_signature) == 0);
+  CHECK(*fw::verify(twice, guide_body, guide_signature) == 0);
 
   fw::basic_keyring<2> small;
-  CHECK(fw::verify(small, guide_body, guide_signature) == fw::errc::keyring_empty);
-  CHECK_FALSE(small.add(primary));
-  CHECK_FALSE(small.add(rotated));
-  CHECK(small.add(rotated) == fw::errc::keyring_full);
+  CHECK(fw::verify(small, guide_body, guide_signature).error() == fw::errc::keyring_empty);
+  CHECK(small.add(primary));
+  CHECK(small.add(rotated));
+  CHECK(small.add(rotated).error() == fw::errc::keyring_full);
   CHECK(small.size() == 2);
-  CHECK_FALSE(fw::verify(small, guide_body, guide_signature));
+  CHECK(fw::verify(small, guide_body, guide_signature));
 }

@@ -136,8 +136,8 @@ int load_keys(std::span<const secret_source> sources, tool_keyring& ring) {
       say("the secret from " + source.describe() + " is unusable: " + key.error().message());
       return cli::exit_usage;
     }
-    if (const std::error_code full = ring.add(*key)) {
-      say(full.message());
+    if (const fw::status added = ring.add(*key); !added) {
+      say(added.error().message());
       return cli::exit_usage;
     }
   }
@@ -245,20 +245,9 @@ struct age_check {
 // (recorded deliveries may be weeks old), while fw::freshness also refuses
 // the future and bounds its window to fw::max_window.
 age_check check_delivery_age(fw::timestamp published, fw::timestamp now, std::chrono::nanoseconds max_age) {
-  // Timestamps span the whole 64-bit range of nanoseconds (years 1678-2261),
-  // so the difference saturates instead of overflowing, symmetrically so
-  // that it can be negated.
-  using limits = std::numeric_limits<std::int64_t>;
-  const std::int64_t to = now.time_since_epoch().count(), from = published.time_since_epoch().count();
-  std::int64_t age = 0;
-  if (from < 0 && to > limits::max() + from) {
-    age = limits::max();
-  } else if (from > 0 && to < limits::min() + from) {
-    age = -limits::max();
-  } else {
-    age = to - from;
-  }
-  return {std::chrono::nanoseconds{age}, std::chrono::nanoseconds{age} > max_age};
+  // fw::age saturates (timestamps span the whole 64-bit range of ns).
+  const std::chrono::nanoseconds age = fw::age(published, now);
+  return {age, age > max_age};
 }
 
 // readable_time is an instant for a message: UTC, no trailing zeros.
@@ -365,9 +354,9 @@ int run_verify(std::span<char* const> argv) {
 
   // verify_and_parse: the parser sees the body only once it is authentic.
   fw::parser parser;
-  const fw::result<fw::event> ev = parser.verify_and_parse(ring, body, signature);
-  if (!ev) {
-    const std::error_code error = ev.error();
+  const fw::result<fw::verified_event> verified = parser.verify_and_parse(ring, body, signature);
+  if (!verified) {
+    const std::error_code error = verified.error();
     if (error == fw::error_kind::signature) {
       if (error != fw::errc::signature_mismatch) {
         say("NOT AUTHENTIC: " + error.message());  // malformed: no key was tried
@@ -390,7 +379,8 @@ int run_verify(std::span<char* const> argv) {
     return cli::exit_not_envelope;
   }
 
-  const std::size_t index = parser.matched_key_index();
+  const fw::event* const ev = &verified->event;
+  const std::size_t index = verified->key_index;
   std::string note = "authentic: signed with " + ordinal_description(index, sources);
   if (max_age) {
     const fw::timestamp published = fw::envelope_of(*ev).publish_time;

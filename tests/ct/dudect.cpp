@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
   std::vector<test> tests;
   tests.push_back({"1 verify under key A: MAC-prefix-matching vs not", [&] {
                      return measure(samples, rng, header, pick_near, [&](const header_text& h) {
-                       sink = sink + fw::verify(key, body, view(h)).value();
+                       sink = sink + fw::verify(key, body, view(h)).error().value();
                      });
                    }, {}});
   tests.push_back({"2 verify: key A vs key B (same body and header)", [&] {
@@ -249,16 +249,16 @@ int main(int argc, char** argv) {
                          [&, keys = std::array{key, other}](int cls, std::size_t, fw::signing_key& to) {
                            to = keys[static_cast<std::size_t>(cls)];
                          },
-                         [&](const fw::signing_key& k) { sink = sink + fw::verify(k, body, view(fixed_header)).value(); });
+                         [&](const fw::signing_key& k) { sink = sink + fw::verify(k, body, view(fixed_header)).error().value(); });
                    }, {}});
   tests.push_back({"3 keyring {B, A}: the headers of test 1", [&] {
                      return measure(samples, rng, header, pick_near, [&](const header_text& h) {
-                       sink = sink + fw::verify(ring, body, view(h)).value();
+                       sink = sink + fw::verify(ring, body, view(h)).error().value();
                      });
                    }, {}});
   tests.push_back({"4 information: near-MAC vs random headers, no secret", [&] {
                      return measure(samples, rng, header, pick_from(near_b, random), [&](const header_text& h) {
-                       sink = sink + fw::verify(key, body, view(h)).value();
+                       sink = sink + fw::verify(key, body, view(h)).error().value();
                      });
                    }, {}});
   tests.push_back({"5 decode + CRYPTO_memcmp alone, the headers of test 1", [&] {

@@ -22,6 +22,9 @@
 
 namespace fiskil::webhooks {
 
+template <std::size_t KeyCapacity, std::size_t RangeCapacity>
+class basic_receiver;
+
 // consent_change is what a consent event says happened. The values order
 // events published at the same instant: received, then updated, then revoked.
 enum class consent_change : std::uint8_t { received = 1, updated = 2, revoked = 3 };
@@ -125,10 +128,8 @@ class consent_tracker {
   // over 2^30, or max_id_size 0), window_invalid (retention not in
   // (0, fw::max_window]), out_of_memory.
   [[nodiscard]] static result<consent_tracker> create(const consent_tracker_options& options = {}) noexcept {
-    if (options.max_id_size == 0) return errc::store_capacity_invalid;
-    if (options.retention <= std::chrono::nanoseconds::zero() || options.retention > max_window)
-      return errc::window_invalid;
-    result<table> made = table::create(options.capacity, expiry_of{options.retention.count()});
+    result<table> made =
+        table::create(options.capacity, options.max_id_size, options.retention, expiry_of{options.retention.count()});
     if (!made) return made.error();
     return consent_tracker{std::move(*made), options.max_id_size, options.retention.count()};
   }
@@ -141,11 +142,54 @@ class consent_tracker {
   // (empty id), consent_id_too_long.
   [[nodiscard]] result<consent_step> observe(std::string_view consent_id, consent_change change,
                                              timestamp publish_time, timestamp now) noexcept {
-    if (consent_id.empty()) return errc::consent_id_missing;
-    if (consent_id.size() > max_id_size_) return errc::consent_id_too_long;
+    return observe_tagged(consent_id.size(), table_.hash(consent_id), change, publish_time, now);
+  }
+
+  // observe(event, now) is observe with the event's consent_id, change and
+  // publish_time.
+  template <consent_event Event>
+  [[nodiscard]] result<consent_step> observe(const Event& event, timestamp now) noexcept {
+    return observe(event.consent_id, consent_change_of<Event>, event.publish_time, now);
+  }
+
+  // retract undoes an observe that answered newer, when that change is still
+  // the consent's latest: the state goes back to what it was before (or the
+  // consent is forgotten). For a gateway that failed to act on the event and
+  // wants the provider's retry to be newer again. Returns whether it undid.
+  bool retract(std::string_view consent_id, consent_change change, timestamp publish_time) noexcept {
+    return retract_tagged(table_.hash(consent_id), change, publish_time);
+  }
+
+  // latest returns the latest change applied to consent_id, if it is held.
+  [[nodiscard]] std::optional<consent_state> latest(std::string_view consent_id) noexcept {
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return std::nullopt;
+    return consent_state{static_cast<consent_change>(found.slot->latest),
+                         timestamp{std::chrono::nanoseconds{found.slot->latest_ns}}};
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
+  [[nodiscard]] std::size_t max_id_size() const noexcept { return max_id_size_; }
+  // evicted_unexpired counts the consents evicted before their retention
+  // ended, since create(). Anything but 0 means the tracker is too small.
+  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
+
+ private:
+  // The receiver keeps a consent's tag (its keyed hash) in its retract
+  // token, so that retract needs no view of the consent_id.
+  template <std::size_t, std::size_t>
+  friend class basic_receiver;
+
+  [[nodiscard]] std::uint64_t tag_of(std::string_view consent_id) const noexcept { return table_.hash(consent_id); }
+
+  [[nodiscard]] result<consent_step> observe_tagged(std::size_t id_size, std::uint64_t tag, consent_change change,
+                                                    timestamp publish_time, timestamp now) noexcept {
+    if (id_size == 0) return errc::consent_id_missing;
+    if (id_size > max_id_size_) return errc::consent_id_too_long;
     const std::int64_t at = publish_time.time_since_epoch().count();
     const auto kind = static_cast<std::uint8_t>(change);
-    auto buckets = table_.lock(table_.hash(consent_id));
+    auto buckets = table_.lock(tag);
     const table::entry found = buckets.find();
     if (found.slot == nullptr) {
       // Already past its retention: it is the first event seen for this
@@ -176,19 +220,8 @@ class consent_tracker {
     return consent_step{same ? consent_order::duplicate : consent_order::stale, false};
   }
 
-  // observe(event, now) is observe with the event's consent_id, change and
-  // publish_time.
-  template <consent_event Event>
-  [[nodiscard]] result<consent_step> observe(const Event& event, timestamp now) noexcept {
-    return observe(event.consent_id, consent_change_of<Event>, event.publish_time, now);
-  }
-
-  // retract undoes an observe that answered newer, when that change is still
-  // the consent's latest: the state goes back to what it was before (or the
-  // consent is forgotten). For a gateway that failed to act on the event and
-  // wants the provider's retry to be newer again. Returns whether it undid.
-  bool retract(std::string_view consent_id, consent_change change, timestamp publish_time) noexcept {
-    auto buckets = table_.lock(table_.hash(consent_id));
+  bool retract_tagged(std::uint64_t tag, consent_change change, timestamp publish_time) noexcept {
+    auto buckets = table_.lock(tag);
     const table::entry found = buckets.find();
     if (found.slot == nullptr) return false;
     slot& held = *found.slot;
@@ -201,22 +234,6 @@ class consent_tracker {
     return true;
   }
 
-  // latest returns the latest change applied to consent_id, if it is held.
-  [[nodiscard]] std::optional<consent_state> latest(std::string_view consent_id) noexcept {
-    auto buckets = table_.lock(table_.hash(consent_id));
-    const table::entry found = buckets.find();
-    if (found.slot == nullptr) return std::nullopt;
-    return consent_state{static_cast<consent_change>(found.slot->latest),
-                         timestamp{std::chrono::nanoseconds{found.slot->latest_ns}}};
-  }
-
-  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
-  [[nodiscard]] std::size_t max_id_size() const noexcept { return max_id_size_; }
-  // evicted_unexpired counts the consents evicted before their retention
-  // ended, since create(). Anything but 0 means the tracker is too small.
-  [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
-
- private:
   consent_tracker(table&& t, std::size_t max_id_size, std::int64_t retention_ns) noexcept
       : table_(std::move(t)), max_id_size_(max_id_size), retention_ns_(retention_ns) {}
 

@@ -110,6 +110,7 @@ enum class error_kind : int {
   configuration,  // a configured value other than a secret is unusable (allowlist
                   // text, store sizes, windows): fix the configuration
   freshness,      // authentic, but publish_time lies outside the accepted window
+  source,         // the sender's address is malformed or outside the allowlist: 403
 };
 
 namespace detail {
@@ -236,7 +237,7 @@ inline constexpr errc_info errc_table[] = {
      "freshness window is unusable: max_age must be over 0 and max_age, max_future_skew and retention at most 7 days"},
     {errc::store_capacity_invalid, error_kind::configuration,
      "idempotency store or consent tracker capacity is 0 or over 2^30 entries, or max_id_size is 0"},
-    {errc::address_malformed, error_kind::configuration,
+    {errc::address_malformed, error_kind::source,
      "IP address is not dotted-decimal IPv4 or RFC 4291 IPv6 text"},
     {errc::allowlist_empty, error_kind::configuration,
      "source allowlist holds no range; write 0.0.0.0/0, ::/0 to allow every source"},
@@ -246,7 +247,7 @@ inline constexpr errc_info errc_table[] = {
      "source allowlist entry has address bits set beyond its prefix length (10.0.0.1/8: write 10.0.0.0/8)"},
     {errc::allowlist_too_many_ranges, error_kind::configuration,
      "source allowlist has more ranges than its capacity; use fw::basic_source_allowlist<N> with a larger N"},
-    {errc::source_not_allowed, error_kind::signature,
+    {errc::source_not_allowed, error_kind::source,
      "delivery comes from an address outside the source allowlist"},
 };
 
@@ -288,6 +289,7 @@ class kind_category_impl final : public std::error_category {
       case error_kind::limit: return "a configured limit was exceeded";
       case error_kind::configuration: return "a configured value is unusable";
       case error_kind::freshness: return "the delivery's publish_time is outside the accepted window";
+      case error_kind::source: return "the delivery's source address is not allowed";
     }
     return "unknown fiskil-webhooks error kind";
   }

@@ -27,9 +27,11 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <system_error>
 
 #include "error.hpp"
+#include "result.hpp"
 #include "time.hpp"
 
 namespace fiskil::webhooks {
@@ -43,6 +45,20 @@ inline constexpr std::chrono::nanoseconds default_max_future_skew = std::chrono:
 // max_window bounds every configured window, so that adding one to any
 // timestamp parse_rfc3339 accepts cannot overflow 64-bit nanoseconds.
 inline constexpr std::chrono::nanoseconds max_window = std::chrono::hours{24 * 7};
+
+// age is now - publish_time: how long ago the delivery was published,
+// negative when publish_time is after now. Timestamps span the whole 64-bit
+// range of nanoseconds (years 1678-2261), so the difference saturates at
+// +/- the largest count instead of overflowing, symmetrically so that it can
+// be negated. Exact whenever |now - publish_time| is below 292 years.
+[[nodiscard]] constexpr std::chrono::nanoseconds age(timestamp publish_time, timestamp now) noexcept {
+  using limits = std::numeric_limits<std::int64_t>;
+  const std::int64_t to = now.time_since_epoch().count();
+  const std::int64_t from = publish_time.time_since_epoch().count();
+  if (from < 0 && to > limits::max() + from) return std::chrono::nanoseconds{limits::max()};
+  if (from > 0 && to < limits::min() + from) return std::chrono::nanoseconds{-limits::max()};
+  return std::chrono::nanoseconds{to - from};
+}
 
 // freshness is the window a publish_time must fall in, relative to now:
 //
@@ -58,26 +74,24 @@ struct freshness {
   std::chrono::nanoseconds max_age = default_max_age;
   std::chrono::nanoseconds max_future_skew = default_max_future_skew;
 
-  // check returns an empty error_code when publish_time is inside the
-  // window at now; errc::publish_time_stale when it is older than max_age,
+  // check succeeds when publish_time is inside the window at now; fails
+  // with errc::publish_time_stale when it is older than max_age,
   // errc::publish_time_in_future when it is further ahead than
   // max_future_skew (both of error_kind::freshness). An invalid window (see
   // validate) refuses every delivery as stale.
-  [[nodiscard]] std::error_code check(timestamp publish_time, timestamp now) const noexcept {
-    if (validate()) return errc::publish_time_stale;
-    if (publish_time < now && gap(now, publish_time) > static_cast<std::uint64_t>(max_age.count()))
-      return errc::publish_time_stale;
-    if (publish_time > now && gap(publish_time, now) > static_cast<std::uint64_t>(max_future_skew.count()))
-      return errc::publish_time_in_future;
+  [[nodiscard]] status check(timestamp publish_time, timestamp now) const noexcept {
+    if (!valid()) return errc::publish_time_stale;
+    // Windows are at most max_window, far below where age() saturates.
+    const std::chrono::nanoseconds elapsed = age(publish_time, now);
+    if (elapsed > max_age) return errc::publish_time_stale;
+    if (elapsed < -max_future_skew) return errc::publish_time_in_future;
     return {};
   }
 
-  // validate returns errc::window_invalid unless 0 < max_age <= max_window
-  // and 0 <= max_future_skew <= max_window.
-  [[nodiscard]] std::error_code validate() const noexcept {
-    if (max_age <= std::chrono::nanoseconds::zero() || max_age > max_window ||
-        max_future_skew < std::chrono::nanoseconds::zero() || max_future_skew > max_window)
-      return errc::window_invalid;
+  // validate fails with errc::window_invalid unless 0 < max_age <=
+  // max_window and 0 <= max_future_skew <= max_window.
+  [[nodiscard]] status validate() const noexcept {
+    if (!valid()) return errc::window_invalid;
     return {};
   }
 
@@ -89,11 +103,9 @@ struct freshness {
   }
 
  private:
-  // gap is later - earlier, exact: two timestamps parse_rfc3339 accepts can
-  // be more than 2^63 ns apart, so the difference is taken unsigned.
-  static constexpr std::uint64_t gap(timestamp later, timestamp earlier) noexcept {
-    return static_cast<std::uint64_t>(later.time_since_epoch().count()) -
-           static_cast<std::uint64_t>(earlier.time_since_epoch().count());
+  constexpr bool valid() const noexcept {
+    return max_age > std::chrono::nanoseconds::zero() && max_age <= max_window &&
+           max_future_skew >= std::chrono::nanoseconds::zero() && max_future_skew <= max_window;
   }
 };
 

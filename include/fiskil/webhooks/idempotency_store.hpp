@@ -18,6 +18,9 @@
 
 namespace fiskil::webhooks {
 
+template <std::size_t KeyCapacity, std::size_t RangeCapacity>
+class basic_receiver;
+
 // idempotency_store_options sizes an idempotency_store.
 struct idempotency_store_options {
   // capacity is the number of ids held, rounded up (to a power of two of
@@ -88,10 +91,7 @@ class idempotency_store {
   // over 2^30, or max_id_size 0), window_invalid (retention not in
   // (0, fw::max_window]), out_of_memory.
   [[nodiscard]] static result<idempotency_store> create(const idempotency_store_options& options = {}) noexcept {
-    if (options.max_id_size == 0) return errc::store_capacity_invalid;
-    if (options.retention <= std::chrono::nanoseconds::zero() || options.retention > max_window)
-      return errc::window_invalid;
-    result<table> made = table::create(options.capacity);
+    result<table> made = table::create(options.capacity, options.max_id_size, options.retention);
     if (!made) return made.error();
     return idempotency_store{std::move(*made), options};
   }
@@ -103,42 +103,14 @@ class idempotency_store {
   // message_id_empty, message_id_too_long.
   [[nodiscard]] result<remember_result> remember(std::string_view message_id, timestamp publish_time,
                                                  timestamp now) noexcept {
-    if (message_id.empty()) return errc::message_id_empty;
-    if (message_id.size() > max_id_size_) return errc::message_id_too_long;
-    const std::int64_t now_ns = now.time_since_epoch().count();
-    const std::int64_t expires = detail::expiry_after(publish_time.time_since_epoch().count(), retention_ns_);
-    auto buckets = table_.lock(table_.hash(message_id));
-    if (const table::entry found = buckets.find(); found.slot != nullptr) {
-      slot& held = *found.slot;
-      if (held.expires_ns >= now_ns) {
-        // A retry of the same message carries the same publish_time; should
-        // one id come with a later one, remember it for the longer time.
-        held.expires_ns = std::max(held.expires_ns, expires);
-        return remember_result{sighting::duplicate, false};
-      }
-      held.expires_ns = expires;  // expired: taken afresh by this sighting
-      return remember_result{sighting::first_time, false};
-    }
-    // Already past its retention: nothing to remember it for, and claiming
-    // room could push out an id that still needs it.
-    if (expires < now_ns) return remember_result{sighting::first_time, false};
-    bool evicted = false;
-    const table::entry claimed = buckets.claim(now_ns, evicted);
-    claimed.slot->expires_ns = expires;
-    return remember_result{sighting::first_time, evicted};
+    return remember_tagged(message_id.size(), table_.hash(message_id), publish_time, now);
   }
 
   // forget removes message_id, so that its next delivery is a first
   // sighting again: for a gateway that recorded an id, then failed to
   // process the delivery and wants the provider's retry. Returns whether the
   // id was held.
-  bool forget(std::string_view message_id) noexcept {
-    auto buckets = table_.lock(table_.hash(message_id));
-    const table::entry found = buckets.find();
-    if (found.slot == nullptr) return false;
-    found.slot->expires_ns = detail::never;
-    return true;
-  }
+  bool forget(std::string_view message_id) noexcept { return forget_tagged(table_.hash(message_id)); }
 
   // contains says whether message_id is held and unexpired at now.
   [[nodiscard]] bool contains(std::string_view message_id, timestamp now) noexcept {
@@ -159,6 +131,48 @@ class idempotency_store {
   [[nodiscard]] std::uint64_t evicted_unexpired() const noexcept { return table_.evicted_unexpired(); }
 
  private:
+  // The receiver keeps an id's tag (its keyed hash) in its retract token,
+  // so that retract needs no view of the id.
+  template <std::size_t, std::size_t>
+  friend class basic_receiver;
+
+  [[nodiscard]] std::uint64_t tag_of(std::string_view message_id) const noexcept { return table_.hash(message_id); }
+
+  [[nodiscard]] result<remember_result> remember_tagged(std::size_t id_size, std::uint64_t tag,
+                                                        timestamp publish_time, timestamp now) noexcept {
+    if (id_size == 0) return errc::message_id_empty;
+    if (id_size > max_id_size_) return errc::message_id_too_long;
+    const std::int64_t now_ns = now.time_since_epoch().count();
+    const std::int64_t expires = detail::expiry_after(publish_time.time_since_epoch().count(), retention_ns_);
+    auto buckets = table_.lock(tag);
+    if (const table::entry found = buckets.find(); found.slot != nullptr) {
+      slot& held = *found.slot;
+      if (held.expires_ns >= now_ns) {
+        // A retry of the same message carries the same publish_time; should
+        // one id come with a later one, remember it for the longer time.
+        held.expires_ns = std::max(held.expires_ns, expires);
+        return remember_result{sighting::duplicate, false};
+      }
+      held.expires_ns = expires;  // expired: taken afresh by this sighting
+      return remember_result{sighting::first_time, false};
+    }
+    // Already past its retention: nothing to remember it for, and claiming
+    // room could push out an id that still needs it.
+    if (expires < now_ns) return remember_result{sighting::first_time, false};
+    bool evicted = false;
+    const table::entry claimed = buckets.claim(now_ns, evicted);
+    claimed.slot->expires_ns = expires;
+    return remember_result{sighting::first_time, evicted};
+  }
+
+  bool forget_tagged(std::uint64_t tag) noexcept {
+    auto buckets = table_.lock(tag);
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return false;
+    found.slot->expires_ns = detail::never;
+    return true;
+  }
+
   idempotency_store(table&& t, const idempotency_store_options& options) noexcept
       : table_(std::move(t)), retention_ns_(options.retention.count()), max_id_size_(options.max_id_size) {}
 

@@ -29,6 +29,15 @@ namespace detail {
 struct parser_access;
 }
 
+// verified_event is a delivery authenticated under a keyring and parsed:
+// the event, and the index in ring.keys() of the key that authenticated it
+// (a gateway uses it to know when an old secret can be retired). The event's
+// views point into the parser, as parse's do.
+struct verified_event {
+  webhooks::event event;
+  std::size_t key_index = 0;
+};
+
 // parser_options bounds what a parser accepts and how much it reserves.
 struct parser_options {
   // Bodies longer than this are refused with errc::body_too_large before any
@@ -37,7 +46,7 @@ struct parser_options {
   // The first parse reserves room for bodies of at least this size; a
   // larger body grows the reservation (doubling, up to max_body_size). Real
   // deliveries are well under a kilobyte, 8 KB with 200 account ids.
-  std::size_t initial_capacity = std::size_t{64} << 10;
+  std::size_t initial_capacity = std::size_t{4} << 10;
   // Deepest nesting of arrays and objects accepted anywhere in the body.
   std::size_t max_depth = 1024;
 };
@@ -46,9 +55,11 @@ struct parser_options {
 //
 // Use one parser per thread and reuse it: it owns simdjson's DOM parser and a
 // padded copy of the body, reserved on first use (or by reserve()), so that
-// after warm-up parsing does not touch the heap. A parser is about 200 bytes
-// plus about 14 bytes per byte of reserved capacity (simdjson's tape and
-// string buffer): some 900 KiB at the default 64 KiB.
+// after warm-up parsing does not touch the heap. Memory per parser, so per
+// thread: about 15 bytes per byte of reserved capacity (the body's copy,
+// simdjson's tape and string buffer) plus 10 KiB for max_depth 1024, that
+// is about 70 KiB at the default 4 KiB (measured: 69 KiB; 960 KiB at
+// 64 KiB). A larger body grows the storage, doubling, up to max_body_size.
 //
 // The parser validates the whole body as JSON (simdjson DOM), so invalid JSON
 // anywhere, and trailing content after the document, are refused; then it
@@ -86,37 +97,33 @@ class parser {
     if (body.size() > options_.max_body_size) return errc::body_too_large;
     if (const errc verdict = detail::check_signature(key, body, signature_header); verdict != errc{})
       return verdict;
-    matched_key_index_ = 0;
-    return parse(body);
+    return parse_as<event>(body, 0);
   }
   result<event> verify_and_parse(const signing_key& key, std::string_view body,
                                  std::string_view signature_header) && noexcept = delete;
 
-  // verify_and_parse(ring, ...) accepts a body signed by any key of ring;
-  // matched_key_index() then says which.
+  // verify_and_parse(ring, ...) accepts a body signed by any key of ring
+  // (every key is tried, see fw::verify) and returns the event with the
+  // index of the key that authenticated it. Errors: keyring_empty, then
+  // those of verify_and_parse(key, ...).
   template <std::size_t Capacity>
-  [[nodiscard]] result<event> verify_and_parse(const basic_keyring<Capacity>& ring,
-                                               std::string_view body,
-                                               std::string_view signature_header) & noexcept {
+  [[nodiscard]] result<verified_event> verify_and_parse(const basic_keyring<Capacity>& ring,
+                                                        std::string_view body,
+                                                        std::string_view signature_header) & noexcept {
     if (body.size() > options_.max_body_size) return errc::body_too_large;
     std::size_t index = 0;
     if (const errc verdict = detail::find_matching_key(ring, body, signature_header, index); verdict != errc{})
       return verdict;
-    matched_key_index_ = index;
-    return parse(body);
+    return parse_as<verified_event>(body, index);
   }
   template <std::size_t Capacity>
-  result<event> verify_and_parse(const basic_keyring<Capacity>& ring, std::string_view body,
-                                 std::string_view signature_header) && noexcept = delete;
-
-  // matched_key_index is the index in ring.keys() of the key that
-  // authenticated the last successful verify_and_parse (0 for a single key).
-  [[nodiscard]] std::size_t matched_key_index() const noexcept { return matched_key_index_; }
+  result<verified_event> verify_and_parse(const basic_keyring<Capacity>& ring, std::string_view body,
+                                          std::string_view signature_header) && noexcept = delete;
 
   // reserve makes room for bodies up to body_size bytes now, so that the
   // first delivery does not pay for it. Errors: body_too_large beyond
   // options().max_body_size, out_of_memory.
-  [[nodiscard]] std::error_code reserve(std::size_t body_size) noexcept;
+  [[nodiscard]] status reserve(std::size_t body_size) noexcept;
 
   // capacity is the largest body that parses without growing storage.
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
@@ -124,6 +131,10 @@ class parser {
 
  private:
   struct fields;
+  // parse_as is parse, building an Out: event, or verified_event carrying
+  // key_index.
+  template <class Out>
+  [[nodiscard]] result<Out> parse_as(std::string_view body, std::size_t key_index) noexcept;
   // read_envelope and read_data return errc{} on success: no
   // std::error_code is built on the hot path.
   [[nodiscard]] static errc read_envelope(simdjson::dom::element root, fields& out) noexcept;
@@ -135,7 +146,6 @@ class parser {
   simdjson::dom::parser json_{};
   std::unique_ptr<char[]> buffer_{};
   std::size_t capacity_ = 0;
-  std::size_t matched_key_index_ = 0;
   friend struct detail::parser_access;
 };
 
@@ -224,30 +234,42 @@ constexpr field_errors errors_of(field f) noexcept {
   return {};
 }
 
-// make_alternative builds alternative I of fw::event from the fields read,
-// in place inside the result that parse returns: writing the event (some
-// 170 bytes) once, rather than building it and copying it twice, saved
-// about 15 ns a delivery.
-template <class Fields, std::size_t I>
-result<event> make_alternative(const Fields& f) noexcept {
-  using type = std::variant_alternative_t<I, event>;
-  result<event> made{std::in_place, std::in_place_index<I>};
-  type& e = *std::get_if<I>(&*made);
+// fill_alternative copies the fields read into an event of type E.
+template <class E, class Fields>
+void fill_alternative(E& e, const Fields& f) noexcept {
   static_cast<envelope&>(e) = f.common;
-  if constexpr (with_account_ids<type>) e.account_ids = f.account_ids;
-  if constexpr (with_payee_ids<type>) e.payee_ids = f.payee_ids;
-  if constexpr (std::same_as<type, unknown_event>) {
+  if constexpr (with_account_ids<E>) e.account_ids = f.account_ids;
+  if constexpr (with_payee_ids<E>) e.payee_ids = f.payee_ids;
+  if constexpr (std::same_as<E, unknown_event>) {
     e.name = f.event_name;
     e.data_json = f.data_json;
   }
-  return made;
 }
 
-template <class Fields, std::size_t... I>
+// make_alternative builds alternative I of fw::event from the fields read,
+// in place inside the result that parse returns (Out is event or
+// verified_event): writing the event (some 170 bytes) once, rather than
+// building it and copying it twice, saved about 15 ns a delivery.
+template <class Out, class Fields, std::size_t I>
+result<Out> make_alternative(const Fields& f, std::size_t key_index) noexcept {
+  if constexpr (std::same_as<Out, event>) {
+    (void)key_index;
+    result<event> made{std::in_place, std::in_place_index<I>};
+    fill_alternative(*std::get_if<I>(&*made), f);
+    return made;
+  } else {
+    result<verified_event> made{std::in_place};
+    made->key_index = key_index;
+    fill_alternative(made->event.template emplace<I>(), f);
+    return made;
+  }
+}
+
+template <class Out, class Fields, std::size_t... I>
 constexpr auto make_alternative_table(std::index_sequence<I...>) noexcept {
-  return std::array<result<event> (*)(const Fields&) noexcept, sizeof...(I)>{&make_alternative<Fields, I>...};
+  return std::array<result<Out> (*)(const Fields&, std::size_t) noexcept, sizeof...(I)>{
+      &make_alternative<Out, Fields, I>...};
 }
-
 }  // namespace detail
 
 struct parser::fields {
@@ -266,7 +288,7 @@ struct parser::fields {
   std::size_t publish_time_size = 0;
 };
 
-inline std::error_code parser::reserve(std::size_t body_size) noexcept {
+inline status parser::reserve(std::size_t body_size) noexcept {
   if (body_size > options_.max_body_size) return errc::body_too_large;
   if (body_size <= capacity_ && buffer_) return {};
   std::size_t wanted = std::max({body_size, options_.initial_capacity, capacity_ * 2});
@@ -421,10 +443,13 @@ inline std::string_view parser::data_json(std::string_view text, const fields& r
   return detail::json_scan::member_value(text, read.data_ordinal, read.member_count);
 }
 
-inline result<event> parser::parse(std::string_view body) & noexcept {
+inline result<event> parser::parse(std::string_view body) & noexcept { return parse_as<event>(body, 0); }
+
+template <class Out>
+inline result<Out> parser::parse_as(std::string_view body, std::size_t key_index) noexcept {
   if (body.size() > options_.max_body_size) return errc::body_too_large;
   if (body.size() > capacity_ || !buffer_) {
-    if (const std::error_code ec = reserve(body.size())) return ec;
+    if (const status reserved = reserve(body.size()); !reserved) return reserved.error();
   }
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; the copy gives
   // it that room and makes the event independent of the caller's buffer.
@@ -443,9 +468,9 @@ inline result<event> parser::parse(std::string_view body) & noexcept {
                                                     : detail::event_index(read.event_name);
   if (index == detail::unknown_event_index) read.data_json = data_json(text, read);
 
-  static constexpr auto make = detail::make_alternative_table<fields>(
+  static constexpr auto make = detail::make_alternative_table<Out, fields>(
       std::make_index_sequence<std::variant_size_v<event>>{});
-  return make[index](read);
+  return make[index](read, key_index);
 }
 
 }  // namespace fiskil::webhooks

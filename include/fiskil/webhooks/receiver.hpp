@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "consent_tracker.hpp"
+#include "detail/double_buffer.hpp"
 #include "dispatch.hpp"
 #include "error.hpp"
 #include "events.hpp"
@@ -80,11 +81,75 @@ enum class outcome : std::uint8_t {
   return "unknown";
 }
 
-// delivery_request is one HTTP request as the gateway received it.
+// outcome_of is the outcome a receiver gives a delivery refused with error:
+// accepted for an empty error_code; by error_kind for an fw::errc
+// (signature: bad_signature, source: forbidden_source, envelope:
+// bad_envelope, freshness: stale or too_early); too_large for
+// body_too_large; unavailable (503, so that the provider retries) for
+// out_of_memory, for a configuration or secret error (the gateway's to fix)
+// and for an error of any other category (a journal that failed, say).
+[[nodiscard]] inline outcome outcome_of(std::error_code error) noexcept {
+  if (!error) return outcome::accepted;
+  if (error.category() != error_category()) return outcome::unavailable;
+  const detail::errc_info* info = detail::find_errc(error.value());
+  if (info == nullptr) return outcome::unavailable;
+  if (info->code == errc::body_too_large) return outcome::too_large;
+  switch (info->kind) {
+    case error_kind::signature: return outcome::bad_signature;
+    case error_kind::source: return outcome::forbidden_source;
+    case error_kind::envelope: return outcome::bad_envelope;
+    case error_kind::freshness:
+      return info->code == errc::publish_time_in_future ? outcome::too_early : outcome::stale;
+    case error_kind::secret:
+    case error_kind::limit:
+    case error_kind::configuration: break;
+  }
+  return outcome::unavailable;
+}
+
+// http_status(error) is the status to answer a request refused with error:
+// http_status(outcome_of(error)), so 200 for an empty error_code.
+[[nodiscard]] inline int http_status(std::error_code error) noexcept { return http_status(outcome_of(error)); }
+
+// delivery_request is one HTTP request as the gateway received it. Views:
+// body and signature must outlive the admit or receive call.
 struct delivery_request {
-  std::string_view source_address;  // the peer's IP address as text ("203.0.113.7", "2001:db8::7")
-  std::string_view body;            // the raw body, exactly as received
-  std::string_view signature;       // the X-Fiskil-Signature header value
+  ip_address source;           // the peer's address (ip_address::from_sockaddr, from_bytes)
+  std::string_view body;       // the raw body, exactly as received
+  std::string_view signature;  // the X-Fiskil-Signature header value
+  // source_malformed is set by from_text for address text that is not an
+  // address; admit then refuses the request (forbidden_source,
+  // errc::address_malformed).
+  bool source_malformed = false;
+
+  // from_text is a request whose peer address is text ("203.0.113.7",
+  // "2001:db8::7"), parsed as ip_address::parse does. Does not allocate.
+  [[nodiscard]] static delivery_request from_text(std::string_view address, std::string_view body,
+                                                  std::string_view signature) noexcept {
+    const result<ip_address> parsed = ip_address::parse(address);
+    return delivery_request{parsed.value_or(ip_address{}), body, signature, !parsed};
+  }
+};
+
+// retract_token is what basic_receiver::retract needs to undo an admit: the
+// message_id's and the consent's tags (keyed hashes, private to the
+// receiver's stores), the consent change and the publish_time. It owns no
+// view, so it stays valid after the parser parses again; it is meaningful
+// only to the receiver that made it. A small trivially copyable value.
+class retract_token {
+ public:
+  constexpr retract_token() noexcept = default;
+
+ private:
+  template <std::size_t, std::size_t>
+  friend class basic_receiver;
+
+  std::uint64_t message_tag_ = 0;
+  std::uint64_t consent_tag_ = 0;
+  timestamp publish_time_{};
+  consent_change change_ = consent_change::received;
+  bool message_recorded_ = false;
+  bool consent_recorded_ = false;
 };
 
 // delivery is the receiver's verdict on one request.
@@ -94,13 +159,16 @@ struct delivery {
   // outcomes.
   std::error_code error;
   // event is the parsed delivery, present once it was found authentic and
-  // well formed: for every outcome from accepted to too_early, and for
-  // bad_envelope refusals of the receiver's own limits (message_id_too_long,
-  // consent_id_missing, consent_id_too_long). Its views
-  // point into the parser that parsed it and are valid until that parser's
-  // next parse: with the thread_local parser, until this thread's next call
-  // to receive or admit.
+  // well formed (every outcome from accepted to too_early, and bad_envelope
+  // refusals of the receiver's own limits), when admit or receive was given
+  // a parser. Its views point into that parser and are valid until its next
+  // parse. Always empty from the receive overload without a parser.
   std::optional<webhooks::event> event;
+  // key_index is the index in the receiver's keys() of the key that
+  // authenticated the delivery; set once it was found authentic.
+  std::optional<std::size_t> key_index;
+  // token is what retract needs; it owns no view.
+  retract_token token;
   // handled is true when receive() called a handler for the event.
   bool handled = false;
   // evicted_unexpired is true when recording this delivery pushed an
@@ -129,9 +197,9 @@ struct receiver_options {
 
 namespace detail {
 
-// thread_parser is the parser receive() and admit() use when not given one:
-// one per thread, created on the thread's first delivery, reserved on its
-// first parse (some 900 KiB, see fw::parser) and kept until the thread ends.
+// thread_parser is the parser receive(request, ...) uses: one per thread,
+// created on the thread's first delivery, reserved on its first parse
+// (about 70 KiB, see fw::parser) and kept until the thread ends.
 inline parser& thread_parser() noexcept {
   thread_local parser per_thread;
   return per_thread;
@@ -152,22 +220,22 @@ inline parser& thread_parser() noexcept {
 //   7. dispatch          receive() calls your handlers (fw::dispatch rules)
 //
 // and returns one fw::delivery whose outcome maps to the HTTP status to
-// answer (http_status()). It owns its keyring, allowlist, idempotency store
-// and consent tracker; the store and the tracker are sized from options and
-// remember ids for options.freshness.retention(), which is what makes every
-// replay either stale or a duplicate.
+// answer (http_status()). Configuration (keys, allowlist) is apart from
+// state (idempotency store, consent tracker): replace_keys and
+// replace_allowlist change the first while requests are in flight and keep
+// the second. The store and the tracker remember ids for
+// options.freshness.retention(), which makes every replay stale or a
+// duplicate.
 //
 // Threads: one receiver serves every thread of the gateway; all its methods
-// are safe to call concurrently. Parsing needs a parser per thread: pass your
-// own (receive(parser, request, ...)) or let the receiver use a thread_local
-// one (receive(request, ...)), made with default parser_options. The
-// thread_local parser is the convenient choice for thread-per-request
-// gateways; pass your own when you need other parser_options, or when the
-// gateway's threads are many and short-lived (each thread's first delivery
-// reserves a parser's storage).
+// but moving are safe to call concurrently. Parsing needs a parser per
+// thread (or per coroutine in flight): pass your own (admit(parser,
+// request), receive(parser, request, ...)), or let receive(request, ...)
+// use a thread_local one, in which case the returned delivery carries no
+// event. A request sees one keyring and one allowlist throughout steps 1-3,
+// the old ones or the new ones, never a mix.
 //
-// No allocation after create() except each parser's one-time reservation.
-// Moving a receiver is not thread-safe; move it only before sharing it.
+// No allocation after create() except each parser's reservation.
 template <std::size_t KeyCapacity, std::size_t RangeCapacity>
 class basic_receiver {
  public:
@@ -177,7 +245,7 @@ class basic_receiver {
                                                      const basic_source_allowlist<RangeCapacity>& allowlist,
                                                      const receiver_options& options = {}) noexcept {
     if (keys.empty()) return errc::keyring_empty;
-    if (const std::error_code ec = options.freshness.validate()) return ec;
+    if (const status window = options.freshness.validate(); !window) return window.error();
     result<idempotency_store> store = idempotency_store::create(
         {.capacity = options.message_capacity, .retention = options.freshness.retention()});
     if (!store) return store.error();
@@ -195,47 +263,59 @@ class basic_receiver {
   // outlast the provider's request timeout (queue slow work durably).
   [[nodiscard]] delivery admit(parser& p, const delivery_request& request) noexcept {
     delivery verdict;
-    const result<ip_address> source = ip_address::parse(request.source_address);
-    if (!source || !allowlist_.contains(*source))
-      return refuse(verdict, outcome::forbidden_source, source ? errc::source_not_allowed : errc::address_malformed);
-
-    result<event> parsed = p.verify_and_parse(keys_, request.body, request.signature);
-    if (!parsed) {
-      const std::error_code ec = parsed.error();
-      if (ec == error_kind::signature || ec == errc::keyring_empty) return refuse(verdict, outcome::bad_signature, ec);
-      if (ec == errc::body_too_large) return refuse(verdict, outcome::too_large, ec);
-      if (ec == errc::out_of_memory) return refuse(verdict, outcome::unavailable, ec);
-      return refuse(verdict, outcome::bad_envelope, ec);
+    {
+      // Steps 1 to 3 see one configuration.
+      const auto config = config_.read();
+      if (request.source_malformed) return refuse(verdict, errc::address_malformed);
+      if (!config->allowlist.contains(request.source)) return refuse(verdict, errc::source_not_allowed);
+      result<verified_event> parsed = p.verify_and_parse(config->keys, request.body, request.signature);
+      if (!parsed) {
+        // Past verification, the delivery is authentic: a parse error
+        // (but not a size refusal, made before verifying) proves it.
+        return refuse(verdict, parsed.error());
+      }
+      verdict.key_index = parsed->key_index;
+      verdict.event.emplace(std::move(parsed->event));
     }
-    verdict.event.emplace(std::move(*parsed));
     const envelope& common = envelope_of(*verdict.event);
 
     const timestamp now = clock_.now();
-    if (const std::error_code ec = freshness_.check(common.publish_time, now))
-      return refuse(verdict, ec == errc::publish_time_stale ? outcome::stale : outcome::too_early, ec);
+    if (const status fresh = freshness_.check(common.publish_time, now); !fresh)
+      return refuse(verdict, fresh.error());
 
     // A consent event that cannot be ordered is refused before its id is
     // recorded, so that the refusal is not turned into "duplicate" on retry.
     const bool is_consent = event_family_of(*verdict.event) == event_family::consent;
-    if (is_consent && common.consent_id.empty()) return refuse(verdict, outcome::bad_envelope, errc::consent_id_missing);
+    if (is_consent && common.consent_id.empty()) return refuse(verdict, errc::consent_id_missing);
     if (is_consent && common.consent_id.size() > consents_.max_id_size())
-      return refuse(verdict, outcome::bad_envelope, errc::consent_id_too_long);
+      return refuse(verdict, errc::consent_id_too_long);
 
-    const result<remember_result> seen = store_.remember(common.message_id, common.publish_time, now);
-    if (!seen) return refuse(verdict, outcome::bad_envelope, seen.error());
+    retract_token& token = verdict.token;
+    token.message_tag_ = store_.tag_of(common.message_id);
+    token.publish_time_ = common.publish_time;
+    const result<remember_result> seen =
+        store_.remember_tagged(common.message_id.size(), token.message_tag_, common.publish_time, now);
+    if (!seen) return refuse(verdict, seen.error());
     verdict.evicted_unexpired = seen->evicted_unexpired;
     if (seen->verdict == sighting::duplicate) {
       verdict.outcome = outcome::duplicate;
       return verdict;
     }
+    token.message_recorded_ = true;
 
     if (is_consent) {
-      const result<consent_step> step = consents_.observe(common.consent_id, consent_change_in(*verdict.event),
-                                                          common.publish_time, now);
-      if (!step) return refuse(verdict, outcome::bad_envelope, step.error());  // not reached: checked above
+      token.consent_tag_ = consents_.tag_of(common.consent_id);
+      token.change_ = consent_change_in(*verdict.event);
+      const result<consent_step> step = consents_.observe_tagged(common.consent_id.size(), token.consent_tag_,
+                                                                 token.change_, common.publish_time, now);
+      if (!step) {  // not reached: checked above
+        (void)store_.forget_tagged(token.message_tag_);
+        token.message_recorded_ = false;
+        return refuse(verdict, step.error());
+      }
       verdict.evicted_unexpired = verdict.evicted_unexpired || step->evicted_unexpired;
       switch (step->verdict) {
-        case consent_order::newer: break;
+        case consent_order::newer: token.consent_recorded_ = true; break;
         case consent_order::duplicate: verdict.outcome = outcome::duplicate; return verdict;
         case consent_order::stale: verdict.outcome = outcome::superseded; return verdict;
         case consent_order::after_revocation: verdict.outcome = outcome::after_revocation; return verdict;
@@ -245,64 +325,94 @@ class basic_receiver {
     return verdict;
   }
 
-  // admit(request) is admit with this thread's thread_local parser.
-  [[nodiscard]] delivery admit(const delivery_request& request) noexcept {
-    return admit(detail::thread_parser(), request);
-  }
-
   // receive is admit, then, for an accepted delivery, fw::dispatch of the
   // event to handlers (the same rules: best match wins, handlers return
-  // void; delivery::handled says whether one took it). Handlers must not
-  // fail: if yours can, use admit, act, and retract on failure.
+  // void; delivery::handled says whether one took it). If a handler throws
+  // (in a build with exceptions), receive retracts the delivery and
+  // rethrows, so that the provider's retry is accepted afresh; answer 503.
   template <class... Handlers>
   delivery receive(parser& p, const delivery_request& request, Handlers&&... handlers) {
     delivery verdict = admit(p, request);
-    if (verdict.outcome == outcome::accepted) verdict.handled = dispatch(*verdict.event, std::forward<Handlers>(handlers)...);
+    if (verdict.outcome != outcome::accepted) return verdict;
+#if defined(__cpp_exceptions)
+    try {
+      verdict.handled = dispatch(*verdict.event, std::forward<Handlers>(handlers)...);
+    } catch (...) {
+      (void)retract(verdict);
+      throw;
+    }
+#else
+    verdict.handled = dispatch(*verdict.event, std::forward<Handlers>(handlers)...);
+#endif
     return verdict;
   }
 
   // receive(request, handlers...) is receive with this thread's
-  // thread_local parser.
+  // thread_local parser. The delivery it returns has no event (it would
+  // point into that hidden parser); the handlers saw it.
   template <class... Handlers>
   delivery receive(const delivery_request& request, Handlers&&... handlers) {
-    return receive(detail::thread_parser(), request, std::forward<Handlers>(handlers)...);
+    delivery verdict = receive(detail::thread_parser(), request, std::forward<Handlers>(handlers)...);
+    verdict.event.reset();
+    return verdict;
   }
 
   // retract undoes what admit recorded for an accepted delivery: forgets its
   // message_id and, for a consent event, restores the consent's previous
   // state if this event is still its latest. The provider's retry is then
-  // accepted afresh. Call it before the parser that parsed the delivery
-  // parses again (with the thread_local parser: on the same thread, before
-  // its next receive or admit). Returns false, doing nothing, for any
-  // other outcome.
+  // accepted afresh. It reads only accepted.token: safe at any time, on any
+  // thread, after the parser parsed other deliveries. Returns false, doing
+  // nothing, for any outcome but accepted. Pass only deliveries this
+  // receiver made.
   bool retract(const delivery& accepted) noexcept {
-    if (accepted.outcome != outcome::accepted || !accepted.event) return false;
-    const envelope& common = envelope_of(*accepted.event);
-    if (event_family_of(*accepted.event) == event_family::consent)
-      (void)consents_.retract(common.consent_id, consent_change_in(*accepted.event), common.publish_time);
-    return store_.forget(common.message_id);
+    const retract_token& token = accepted.token;
+    if (accepted.outcome != outcome::accepted || !token.message_recorded_) return false;
+    if (token.consent_recorded_) (void)consents_.retract_tagged(token.consent_tag_, token.change_, token.publish_time_);
+    return store_.forget_tagged(token.message_tag_);
   }
 
-  [[nodiscard]] const basic_keyring<KeyCapacity>& keys() const noexcept { return keys_; }
-  [[nodiscard]] const basic_source_allowlist<RangeCapacity>& allowlist() const noexcept { return allowlist_; }
+  // replace_keys makes keys the keyring of every request that starts after
+  // it returns; requests in flight finish with the keyring they started
+  // with. The idempotency store and the consent tracker are kept. Safe from
+  // any thread while requests are in flight. Error: keyring_empty (the
+  // keyring in use is then unchanged).
+  [[nodiscard]] status replace_keys(const basic_keyring<KeyCapacity>& keys) noexcept {
+    if (keys.empty()) return errc::keyring_empty;
+    config_.update([&keys](configuration& c) noexcept { c.keys = keys; });
+    return {};
+  }
+
+  // replace_allowlist is replace_keys for the source allowlist.
+  void replace_allowlist(const basic_source_allowlist<RangeCapacity>& allowlist) noexcept {
+    config_.update([&allowlist](configuration& c) noexcept { c.allowlist = allowlist; });
+  }
+
+  // keys and allowlist return copies of the current configuration.
+  [[nodiscard]] basic_keyring<KeyCapacity> keys() const noexcept { return config_.read()->keys; }
+  [[nodiscard]] basic_source_allowlist<RangeCapacity> allowlist() const noexcept { return config_.read()->allowlist; }
   [[nodiscard]] const webhooks::freshness& freshness() const noexcept { return freshness_; }
-  // store and consents give access to the counters (evicted_unexpired) and
-  // to direct queries; they are the receiver's own, valid while it lives.
+  // store and consents give access to the counters (evicted_unexpired), to
+  // direct queries and to a warm start (remember, observe); they are the
+  // receiver's own, valid while it lives.
   [[nodiscard]] idempotency_store& store() noexcept { return store_; }
   [[nodiscard]] consent_tracker& consents() noexcept { return consents_; }
 
  private:
+  struct configuration {
+    basic_keyring<KeyCapacity> keys;
+    basic_source_allowlist<RangeCapacity> allowlist;
+  };
+
   basic_receiver(const basic_keyring<KeyCapacity>& keys, const basic_source_allowlist<RangeCapacity>& allowlist,
                  const receiver_options& options, idempotency_store&& store, consent_tracker&& consents) noexcept
-      : keys_(keys),
-        allowlist_(allowlist),
+      : config_(configuration{keys, allowlist}),
         freshness_(options.freshness),
         clock_(options.clock),
         store_(std::move(store)),
         consents_(std::move(consents)) {}
 
-  static delivery refuse(delivery& verdict, outcome o, std::error_code ec) noexcept {
-    verdict.outcome = o;
+  static delivery refuse(delivery& verdict, std::error_code ec) noexcept {
+    verdict.outcome = outcome_of(ec);
     verdict.error = ec;
     return std::move(verdict);
   }
@@ -324,8 +434,7 @@ class basic_receiver {
         ev);
   }
 
-  basic_keyring<KeyCapacity> keys_;
-  basic_source_allowlist<RangeCapacity> allowlist_;
+  detail::double_buffer<configuration> config_;
   webhooks::freshness freshness_;
   webhooks::clock clock_;
   idempotency_store store_;

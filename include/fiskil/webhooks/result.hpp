@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <system_error>
@@ -26,20 +27,33 @@ namespace detail {
   std::abort();
 }
 
+// raise_error reports value() called on an error: it throws
+// std::system_error(ec) in builds with exceptions, and ends the program
+// through fail_fast under -fno-exceptions.
+[[noreturn]] inline void raise_error(const std::error_code& ec) {
+#if defined(__cpp_exceptions)
+  throw std::system_error(ec);
+#else
+  fail_fast("result::value() called on an error", ec);
+#endif
+}
+
 }  // namespace detail
 
 // result<T> holds either a T or the std::error_code that explains why there
 // is no T. It is [[nodiscard]]: ignoring a result is a compile warning (and an
 // error under -Werror), because every result here is a verdict.
 //
-// Reading the value: `if (r) use(*r);` or `r.value()`. operator* and
-// operator-> require has_value(); value() checks and, on an error, prints the
-// error's message and aborts (there are no exceptions to throw).
+// Reading the value: `if (r) use(*r);`, `r.value()` or `r.value_or(u)`.
+// operator* and operator-> require has_value() (asserted in debug builds);
+// value() checks: on an error it throws std::system_error in builds with
+// exceptions, and prints the error and aborts under -fno-exceptions.
+// result<void>, alias fw::status, is the same without a value.
 template <class T>
 class [[nodiscard]] result {
   static_assert(!std::is_reference_v<T>, "fw::result<T>: T must not be a reference");
   static_assert(!std::is_same_v<std::remove_cv_t<T>, std::error_code>,
-                "fw::result<T>: T must not be std::error_code; return the error_code itself");
+                "fw::result<T>: T must not be std::error_code; use fw::status (result<void>)");
 
  public:
   using value_type = T;
@@ -73,31 +87,50 @@ class [[nodiscard]] result {
     return error != nullptr ? *error : std::error_code{};
   }
 
-  // operator* and operator-> require has_value().
-  [[nodiscard]] constexpr T& operator*() & noexcept { return *std::get_if<0>(&state_); }
-  [[nodiscard]] constexpr const T& operator*() const& noexcept { return *std::get_if<0>(&state_); }
-  [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(*std::get_if<0>(&state_)); }
-  [[nodiscard]] constexpr T* operator->() noexcept { return std::get_if<0>(&state_); }
-  [[nodiscard]] constexpr const T* operator->() const noexcept { return std::get_if<0>(&state_); }
+  // operator* and operator-> require has_value() (an assert in debug
+  // builds; undefined behaviour otherwise).
+  [[nodiscard]] constexpr T& operator*() & noexcept { return *get(); }
+  [[nodiscard]] constexpr const T& operator*() const& noexcept { return *get(); }
+  [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(*get()); }
+  [[nodiscard]] constexpr T* operator->() noexcept { return get(); }
+  [[nodiscard]] constexpr const T* operator->() const noexcept { return get(); }
 
-  // value returns the held T; called on an error it prints the error's
-  // message to stderr and aborts.
-  [[nodiscard]] T& value() & noexcept {
+  // value returns the held T. On an error it throws std::system_error
+  // holding error() (with exceptions), or prints it and aborts (without).
+  [[nodiscard]] T& value() & {
     check();
-    return **this;
+    return *std::get_if<0>(&state_);
   }
-  [[nodiscard]] const T& value() const& noexcept {
+  [[nodiscard]] const T& value() const& {
     check();
-    return **this;
+    return *std::get_if<0>(&state_);
   }
-  [[nodiscard]] T&& value() && noexcept {
+  [[nodiscard]] T&& value() && {
     check();
-    return std::move(**this);
+    return std::move(*std::get_if<0>(&state_));
+  }
+
+  // value_or returns the held T, or fallback converted to T on an error.
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) const& {
+    return has_value() ? *std::get_if<0>(&state_) : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) && {
+    return has_value() ? std::move(*std::get_if<0>(&state_)) : static_cast<T>(std::forward<U>(fallback));
   }
 
  private:
-  void check() const noexcept {
-    if (!has_value()) detail::fail_fast("result<T>::value() called on an error", error());
+  constexpr T* get() noexcept {
+    assert(has_value() && "fw::result: operator* or -> on an error");
+    return std::get_if<0>(&state_);
+  }
+  constexpr const T* get() const noexcept {
+    assert(has_value() && "fw::result: operator* or -> on an error");
+    return std::get_if<0>(&state_);
+  }
+  void check() const {
+    if (!has_value()) detail::raise_error(error());
   }
 
   // A variant rather than a hand-made union: it is trivially copyable when T
@@ -105,5 +138,37 @@ class [[nodiscard]] result {
   // C++20's requires-clauses on special members (P0848).
   std::variant<T, std::error_code> state_;
 };
+
+// result<void> (fw::status) is the verdict of an operation that has no
+// value: success (`status{}`, `return {};`) or the std::error_code saying
+// why it failed. `if (s)` is true on success; the conversion to bool is
+// explicit, so `bool ok = status;` does not compile.
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+
+  // result() is success.
+  result() noexcept = default;
+  // result(error) is error; an empty error_code is success.
+  result(std::error_code error) noexcept : error_(error) {}
+  result(errc code) noexcept : error_(make_error_code(code)) {}
+
+  [[nodiscard]] bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  // error returns why the operation failed, or an empty error_code.
+  [[nodiscard]] std::error_code error() const noexcept { return error_; }
+  // value does nothing on success; on an error it throws std::system_error
+  // (with exceptions) or prints the error and aborts (without).
+  void value() const {
+    if (error_) detail::raise_error(error_);
+  }
+
+ private:
+  std::error_code error_{};
+};
+
+// status is the result of an operation without a value.
+using status = result<void>;
 
 }  // namespace fiskil::webhooks

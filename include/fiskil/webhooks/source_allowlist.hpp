@@ -16,6 +16,12 @@
 #include "error.hpp"
 #include "result.hpp"
 
+#if __has_include(<netinet/in.h>) && __has_include(<sys/socket.h>)
+#include <netinet/in.h>
+#include <sys/socket.h>
+#define FISKIL_WEBHOOKS_HAS_SOCKADDR 1
+#endif
+
 namespace fiskil::webhooks {
 
 // ip_address is an IPv4 or IPv6 address, kept as 16 bytes in network order;
@@ -48,6 +54,25 @@ class ip_address {
     return made;
   }
 
+#if defined(FISKIL_WEBHOOKS_HAS_SOCKADDR)
+  // from_sockaddr takes the address of a sockaddr_in (AF_INET) or
+  // sockaddr_in6 (AF_INET6), such as accept() or getpeername() fill in; the
+  // port is ignored. Error: address_malformed for a null pointer or another
+  // family. POSIX systems only. (Not inlined: inlined at a call site that
+  // passes a sockaddr_in, GCC 12 warns about the sockaddr_in6 branch.)
+  [[nodiscard]] [[gnu::noinline]] static result<ip_address> from_sockaddr(const sockaddr* address) noexcept {
+    if (address == nullptr) return errc::address_malformed;
+    if (address->sa_family == AF_INET) {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+      return from_bytes(std::span<const unsigned char>{reinterpret_cast<const unsigned char*>(&v4->sin_addr), 4});
+    }
+    if (address->sa_family == AF_INET6) {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+      return from_bytes(std::span<const unsigned char>{reinterpret_cast<const unsigned char*>(&v6->sin6_addr), 16});
+    }
+    return errc::address_malformed;
+  }
+#endif
   // is_v4 says whether this is an IPv4 (IPv4-mapped) address.
   [[nodiscard]] constexpr bool is_v4() const noexcept {
     for (std::size_t i = 0; i < 10; ++i)

@@ -79,7 +79,7 @@ static_assert(std::is_trivially_copyable_v<signing_key>,
 // inline (no heap); use fw::keyring (capacity 4) unless you need more.
 //
 // Verification tries every key, always, so the time taken does not reveal
-// which key matched; matching_key_index then says which one did, so you
+// which key matched; verify(ring, ...) then returns which one did, so you
 // know when an old secret stops being used and can be retired.
 template <std::size_t Capacity>
 class basic_keyring {
@@ -102,7 +102,7 @@ class basic_keyring {
   }
 
   // add appends a key; errc::keyring_full when all Capacity slots are used.
-  [[nodiscard]] std::error_code add(const signing_key& key) noexcept {
+  [[nodiscard]] status add(const signing_key& key) noexcept {
     if (size_ == Capacity) return errc::keyring_full;
     keys_[size_++] = key;
     return {};
@@ -156,36 +156,38 @@ inline void compute_mac(const signing_key& key, std::string_view body,
   sha256::wipe(&outer, sizeof outer);
 }
 
-inline constexpr errc signature_errc(base64::status verdict) noexcept {
-  switch (verdict) {
-    case base64::status::whitespace: return errc::signature_whitespace;
-    case base64::status::url_safe: return errc::signature_url_safe_alphabet;
-    case base64::status::invalid_character: return errc::signature_invalid_character;
-    case base64::status::padding_misplaced: return errc::signature_padding_misplaced;
-    case base64::status::padding_missing: return errc::signature_padding_missing;
-    case base64::status::padding_extra: return errc::signature_padding_extra;
-    case base64::status::non_canonical: return errc::signature_non_canonical;
-    case base64::status::impossible_length:
-    case base64::status::output_too_small:
-    case base64::status::ok: break;
-  }
-  return errc::signature_wrong_length;
-}
+// base64_errcs names, for one kind of base64 text (a signature header or a
+// secret), the errc of each way it can be malformed; base64_errc maps a
+// decoder verdict through it. One switch serves both kinds.
+struct base64_errcs {
+  errc whitespace, url_safe, invalid_character, padding_misplaced, padding_missing, padding_extra,
+      non_canonical, impossible_length, otherwise;
+};
 
-inline constexpr errc secret_errc(base64::status verdict) noexcept {
+inline constexpr base64_errcs signature_errcs{
+    errc::signature_whitespace,        errc::signature_url_safe_alphabet, errc::signature_invalid_character,
+    errc::signature_padding_misplaced, errc::signature_padding_missing,   errc::signature_padding_extra,
+    errc::signature_non_canonical,     errc::signature_wrong_length,      errc::signature_wrong_length};
+
+inline constexpr base64_errcs secret_errcs{
+    errc::secret_whitespace,        errc::secret_url_safe_alphabet, errc::secret_invalid_character,
+    errc::secret_padding_misplaced, errc::secret_padding_missing,   errc::secret_padding_extra,
+    errc::secret_non_canonical,     errc::secret_impossible_length, errc::secret_too_long};
+
+inline constexpr errc base64_errc(base64::status verdict, const base64_errcs& names) noexcept {
   switch (verdict) {
-    case base64::status::whitespace: return errc::secret_whitespace;
-    case base64::status::url_safe: return errc::secret_url_safe_alphabet;
-    case base64::status::invalid_character: return errc::secret_invalid_character;
-    case base64::status::padding_misplaced: return errc::secret_padding_misplaced;
-    case base64::status::padding_missing: return errc::secret_padding_missing;
-    case base64::status::padding_extra: return errc::secret_padding_extra;
-    case base64::status::non_canonical: return errc::secret_non_canonical;
-    case base64::status::impossible_length: return errc::secret_impossible_length;
+    case base64::status::whitespace: return names.whitespace;
+    case base64::status::url_safe: return names.url_safe;
+    case base64::status::invalid_character: return names.invalid_character;
+    case base64::status::padding_misplaced: return names.padding_misplaced;
+    case base64::status::padding_missing: return names.padding_missing;
+    case base64::status::padding_extra: return names.padding_extra;
+    case base64::status::non_canonical: return names.non_canonical;
+    case base64::status::impossible_length: return names.impossible_length;
     case base64::status::output_too_small:
     case base64::status::ok: break;
   }
-  return errc::secret_too_long;
+  return names.otherwise;
 }
 
 // trim_header drops HTTP's optional whitespace (spaces and tabs) around a
@@ -219,13 +221,13 @@ inline errc signature_error(std::string_view text) noexcept {
   const base64::status verdict = base64::diagnose(text);
   if (verdict == base64::status::whitespace || verdict == base64::status::url_safe ||
       verdict == base64::status::invalid_character)
-    return signature_errc(verdict);
+    return base64_errc(verdict, signature_errcs);
   // Padding problems are named only for text of the right length otherwise
   // (43 data characters); "sha256=<mac>" and the like are the wrong length.
   const auto padding = static_cast<std::size_t>(std::count(text.begin(), text.end(), '='));
   if (text.size() - padding != signature_size - 1 || verdict == base64::status::ok)
     return errc::signature_wrong_length;
-  return signature_errc(verdict);
+  return base64_errc(verdict, signature_errcs);
 }
 
 // decode_signature parses an X-Fiskil-Signature header value strictly:
@@ -265,7 +267,7 @@ inline errc check_signature(const signing_key& key, std::string_view body, std::
   return ct::declassified(differs) != 0 ? errc::signature_mismatch : errc{};
 }
 
-// find_matching_key is matching_key_index with an errc; index is set when
+// find_matching_key is verify(ring, ...) with an errc; index is set when
 // it returns errc{}.
 template <std::size_t Capacity>
 errc find_matching_key(const basic_keyring<Capacity>& ring, std::string_view body,
@@ -340,7 +342,7 @@ inline result<signing_key> signing_key::from_base64(std::string_view secret) noe
   // by up to two bytes before the size check below refuses it.
   unsigned char bytes[max_secret_size + 2];
   const detail::base64::decode_result r = detail::base64::decode_secret(text, bytes, sizeof bytes);
-  if (r.verdict != detail::base64::status::ok) return detail::secret_errc(r.verdict);
+  if (r.verdict != detail::base64::status::ok) return detail::base64_errc(r.verdict, detail::secret_errcs);
   result<signing_key> made = r.size > max_secret_size
                                  ? result<signing_key>{errc::secret_too_long}
                                  : from_bytes(std::span<const unsigned char>{bytes, r.size});
@@ -349,44 +351,32 @@ inline result<signing_key> signing_key::from_base64(std::string_view secret) noe
 }
 
 // verify checks that signature_header (the X-Fiskil-Signature value) is the
-// HMAC-SHA256 of exactly the bytes of body under key. It returns an empty
-// error_code when the delivery is authentic, errc::signature_mismatch when
-// it is not, and another signature_* errc when the header is malformed.
+// HMAC-SHA256 of exactly the bytes of body under key. It returns success
+// (true) when the delivery is authentic, errc::signature_mismatch when it is
+// not, and another signature_* errc when the header is malformed.
 //
 // Pass the body exactly as received: whitespace and key order are signed.
-// The MAC is compared with CRYPTO_memcmp; no branch or
-// memory index depends on it or on the key. It is computed before the
-// header is decoded, so that the decoding runs while the hash's last
-// rounds complete; a malformed header thus costs one HMAC of the body, as a
+// The MAC is compared with CRYPTO_memcmp; no branch or memory index depends
+// on it or on the key. A malformed header costs one HMAC of the body, as a
 // well-formed wrong one does. Nothing is retained after the call.
-[[nodiscard]] inline std::error_code verify(const signing_key& key, std::string_view body,
-                                            std::string_view signature_header) noexcept {
+[[nodiscard]] inline status verify(const signing_key& key, std::string_view body,
+                                   std::string_view signature_header) noexcept {
   const errc verdict = detail::check_signature(key, body, signature_header);
   if (verdict != errc{}) return verdict;
   return {};
 }
 
-// matching_key_index verifies like verify(ring, ...) and, when the delivery
-// is authentic, says which key of ring.keys() authenticated it. Every key is
-// tried whatever the outcome. Errors: keyring_empty, signature_mismatch, or
-// the signature_* errc for a malformed header.
+// verify(ring, ...) verifies under every key of ring, whatever the outcome,
+// and returns the index in ring.keys() of the first key that authenticated
+// the body (rings list the newest first). Errors: keyring_empty,
+// signature_mismatch, or the signature_* errc for a malformed header.
 template <std::size_t Capacity>
-[[nodiscard]] result<std::size_t> matching_key_index(const basic_keyring<Capacity>& ring,
-                                                     std::string_view body,
-                                                     std::string_view signature_header) noexcept {
+[[nodiscard]] result<std::size_t> verify(const basic_keyring<Capacity>& ring, std::string_view body,
+                                         std::string_view signature_header) noexcept {
   std::size_t index = 0;
   const errc verdict = detail::find_matching_key(ring, body, signature_header, index);
   if (verdict != errc{}) return verdict;
   return index;
-}
-
-// verify(ring, ...) is verify under each key of ring in turn; see
-// matching_key_index for which key matched.
-template <std::size_t Capacity>
-[[nodiscard]] std::error_code verify(const basic_keyring<Capacity>& ring, std::string_view body,
-                                     std::string_view signature_header) noexcept {
-  const result<std::size_t> index = matching_key_index(ring, body, signature_header);
-  return index.error();
 }
 
 // sign computes the X-Fiskil-Signature value for body under key. It is for

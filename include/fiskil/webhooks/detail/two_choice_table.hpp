@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -42,6 +43,7 @@
 #include <thread>
 
 #include "../error.hpp"
+#include "../freshness.hpp"
 #include "../result.hpp"
 #include "siphash.hpp"
 
@@ -110,10 +112,15 @@ class two_choice_table {
   static constexpr std::size_t bytes_per_entry = sizeof(bucket_type) / bucket_ways;
 
   // create allocates room for at least capacity entries (rounded up to a
-  // power of two of buckets). Errors: store_capacity_invalid for 0 or more
-  // than max_table_capacity, out_of_memory.
-  [[nodiscard]] static result<two_choice_table> create(std::size_t capacity, ExpiryOf expiry_of = {}) noexcept {
-    if (capacity == 0 || capacity > max_table_capacity) return errc::store_capacity_invalid;
+  // power of two of buckets), after checking the options every table's
+  // owner takes. Errors: store_capacity_invalid (capacity 0 or over
+  // max_table_capacity, max_id_size 0), window_invalid (retention not in
+  // (0, fw::max_window]), out_of_memory.
+  [[nodiscard]] static result<two_choice_table> create(std::size_t capacity, std::size_t max_id_size,
+                                                       std::chrono::nanoseconds retention,
+                                                       ExpiryOf expiry_of = {}) noexcept {
+    if (capacity == 0 || capacity > max_table_capacity || max_id_size == 0) return errc::store_capacity_invalid;
+    if (retention <= std::chrono::nanoseconds::zero() || retention > max_window) return errc::window_invalid;
     const std::size_t buckets = std::bit_ceil((capacity + bucket_ways - 1) / bucket_ways);
     two_choice_table made{expiry_of};
     made.buckets_.reset(new (std::nothrow) bucket_type[buckets]());
