@@ -192,10 +192,12 @@ class session : public std::enable_shared_from_this<session> {
 
 // refusal answers one connection over --max-connections with 503 and closes it.
 void refuse(tcp::socket socket) {
-  static const std::string answer =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-      "Retry-After: 1\r\nContent-Length: 65\r\n\r\n"
-      "{\"outcome\":\"unavailable\",\"error\":\"too many open connections\"}\n";
+  static const std::string answer = [] {
+    const std::string body = json_reply(503, "unavailable", "too many open connections").body;
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+           "Retry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
   auto held = std::make_shared<tcp::socket>(std::move(socket));
   net::async_write(*held, net::buffer(answer), [held](beast::error_code, std::size_t) {
     beast::error_code ignored;
