@@ -15,6 +15,8 @@ connections and many distinct deliveries pre-signed with Python's hmac:
               every POST 200 without looking at it (the HTTP floor)
   memory      the gateway with --journal :memory: (the library's cost)
   durable     the gateway with the SQLite journal on disk (synchronous=FULL)
+  durable, 4x connections: the same with four times the connections (a
+              group commit's batch is at most one delivery per connection)
   duplicates  every delivery already seen (the idempotent fast path)
   durable@2000/s  the durable gateway at a fixed rate (wrk's delay(): each
               connection waits connections/rate between requests)
@@ -152,6 +154,7 @@ def main():
             ("floor", ["--empty-server"], 0),
             ("memory", ["--journal", ":memory:"], 0),
             ("durable", ["--journal", "durable"], 0),
+            (f"durable, {4 * args.connections} connections", ["--journal", "durable4"], 4),
             ("duplicates", ["--journal", ":memory:"], 0),
             (f"durable@{args.rate}/s", ["--journal", "fixed"], 1),
         ]
@@ -161,13 +164,16 @@ def main():
                 deliveries = tmp / "deliveries.txt"
                 count = 1000 if name == "duplicates" else distinct
                 write_deliveries(deliveries, count, prefix, secret)
-                extra = [str(tmp / f"{a}-{round_number}.sqlite") if a in ("durable", "fixed") else a for a in extra]
+                extra = [str(tmp / f"{a}-{round_number}.sqlite") if a in ("durable", "durable4", "fixed") else a
+                         for a in extra]
                 g = Gateway(binary, tmp, common + extra)
                 try:
                     if name == "duplicates":  # seen once before the measured run
                         run_wrk(g.port, deliveries, 1, 4, 1)
                     connections, pause = args.connections, 0
-                    if fixed:
+                    if fixed == 4:
+                        connections = 4 * args.connections
+                    elif fixed:
                         # A connection sends, waits for the answer, then
                         # pauses: calibrate the pause on other deliveries so
                         # that connections / (pause + latency) is the rate.
