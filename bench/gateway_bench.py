@@ -18,8 +18,9 @@ connections and many distinct deliveries pre-signed with Python's hmac:
   durable, 4x connections: the same with four times the connections (a
               group commit's batch is at most one delivery per connection)
   duplicates  every delivery already seen (the idempotent fast path)
-  durable@2000/s  the durable gateway at a fixed rate (wrk's delay(): each
-              connection waits connections/rate between requests)
+  durable@2000/s  the durable gateway at a fixed rate (wrk's delay(): 64
+              connections each pause between requests, the pause calibrated
+              so that connections / (pause + latency) is the rate)
 
 and reports deliveries/s, latency p50/p99/p99.9 (wrk's), and the CPU time
 wrk and the gateway used (from getrusage and /proc), which says whether the
@@ -179,7 +180,7 @@ def main():
                         # that connections / (pause + latency) is the rate.
                         probe_file = tmp / "probe.txt"
                         write_deliveries(probe_file, 40000, prefix + "9", secret)
-                        connections = 32
+                        connections = 64
                         pause = int(1000 * connections / args.rate)
                         for _ in range(2):  # the first probe also warms the journal up
                             probe = run_wrk(g.port, probe_file, 2, connections, 1, pause)
