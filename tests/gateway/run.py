@@ -5,7 +5,7 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
 
-GROUP is one of: outcomes, http, slow, crash, fault, sighup, consumer, prune, tls.
+GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, prune, tls.
 meson runs each group as one test of the suite `gateway`.
 """
 import concurrent.futures
@@ -403,6 +403,56 @@ def test_crash(tmp):
         g.kill()
 
 
+def test_term(tmp):
+    """SIGTERM under load: the gateway stops accepting, answers what is in
+    flight, commits, exits 0; every 200 is in the journal."""
+    prepared = [delivery(f"93500000{i:08d}") for i in range(3000)]
+    answers = {}
+    lock = threading.Lock()
+    g = Gateway(tmp)
+
+    def sender(indices):
+        conn = None
+        for i in indices:
+            try:
+                conn = conn or g.connect(timeout=10)
+                status, body = g.post(*prepared[i], conn=conn)
+                with lock:
+                    answers[i] = (status, body.get("outcome"))
+            except Exception:
+                if conn is not None:
+                    conn.close()
+                conn = None
+                with lock:
+                    answers[i] = None
+        if conn is not None:
+            conn.close()
+
+    try:
+        threads = [threading.Thread(target=sender, args=(range(w, len(prepared), 8),)) for w in range(8)]
+        for t in threads:
+            t.start()
+        while True:
+            with lock:
+                if sum(1 for a in answers.values() if a) >= 500:
+                    break
+            time.sleep(0.005)
+        g.signal(signal.SIGTERM)
+        status = g.proc.wait(30)
+        for t in threads:
+            t.join(60)
+        check(status == 0, f"SIGTERM under load exits 0 (got {status})")
+        ok = [i for i, a in answers.items() if a == (200, "accepted")]
+        bad = [a for a in answers.values() if a is not None and a[0] != 200]
+        check(not bad, f"no error answer while stopping: {bad[:3]}")
+        rows = {r[0] for r in journal_rows(g.journal)}
+        missing = [i for i in ok if message_id(prepared[i]) not in rows]
+        check(not missing, f"every 200 is in the journal after SIGTERM ({len(missing)} of {len(ok)} missing)")
+        check(g.logged("stopped"), "the stop is logged")
+    finally:
+        g.kill()
+
+
 # --- journal unwritable ------------------------------------------------------
 
 def test_fault(tmp):
@@ -602,6 +652,7 @@ GROUPS = {
     "http": test_http,
     "slow": test_slow,
     "crash": test_crash,
+    "term": test_term,
     "fault": test_fault,
     "sighup": test_sighup,
     "consumer": test_consumer,
