@@ -17,6 +17,7 @@
 #endif
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -338,6 +339,10 @@ bool server::listen(std::string& bound, std::string& error) {
 }
 
 void server::run() {
+  // The io_context must not run out of work while requests wait for the
+  // journal (no I/O is pending for them then): their answers are posted to
+  // it later, from the journal's thread.
+  auto keep_running = net::make_work_guard(impl_->ioc);
   impl_->accept();
   for (unsigned i = 0; i < impl_->s.options.threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   {
@@ -346,7 +351,8 @@ void server::run() {
     // Requests in flight (read, waiting on the journal, or being written)
     // are answered before the I/O threads stop; idle connections are not
     // waited for.
-    impl_->s.idle.wait_for(lock, std::chrono::seconds(30), [this] { return impl_->s.in_flight.load() == 0; });
+    if (!impl_->s.idle.wait_for(lock, std::chrono::seconds(30), [this] { return impl_->s.in_flight.load() == 0; }))
+      log("warn", "stop_timeout", {{"in_flight", std::to_string(impl_->s.in_flight.load())}});
   }
   impl_->ioc.stop();
   for (std::thread& t : impl_->threads) t.join();
