@@ -1,0 +1,203 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#include "config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+#include <thread>
+
+namespace fiskil::gateway {
+
+namespace {
+
+bool parse_unsigned(std::string_view text, std::uint64_t& out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+// parse_size reads a byte count: a number with an optional k/K/KiB, m/M/MiB
+// or g/G/GiB suffix (powers of 1024).
+bool parse_size(std::string_view text, std::size_t& out) {
+  std::uint64_t scale = 1;
+  const auto strip = [&](std::string_view suffix, std::uint64_t s) {
+    if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
+      text.remove_suffix(suffix.size());
+      scale = s;
+      return true;
+    }
+    return false;
+  };
+  (void)(strip("KiB", 1024) || strip("MiB", 1024 * 1024) || strip("GiB", 1024ull * 1024 * 1024) ||
+         strip("k", 1024) || strip("K", 1024) || strip("m", 1024 * 1024) || strip("M", 1024 * 1024) ||
+         strip("g", 1024ull * 1024 * 1024) || strip("G", 1024ull * 1024 * 1024));
+  std::uint64_t value = 0;
+  if (!parse_unsigned(text, value) || value > (std::uint64_t{1} << 40) / scale) return false;
+  out = static_cast<std::size_t>(value * scale);
+  return true;
+}
+
+bool parse_listen(std::string_view text, config& out) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::uint64_t port = 0;
+  if (!parse_unsigned(text.substr(colon + 1), port) || port > 65535) return false;
+  out.listen_host = std::string(host);
+  out.listen_port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+}  // namespace
+
+bool parse_duration(const std::string& text, std::chrono::nanoseconds& out) {
+  std::string_view number = text;
+  std::int64_t unit_ns = 1'000'000'000;
+  const auto strip = [&](std::string_view suffix, std::int64_t ns) {
+    if (number.size() > suffix.size() && number.substr(number.size() - suffix.size()) == suffix) {
+      number.remove_suffix(suffix.size());
+      unit_ns = ns;
+      return true;
+    }
+    return false;
+  };
+  (void)(strip("ms", 1'000'000) || strip("s", 1'000'000'000) || strip("m", 60'000'000'000) ||
+         strip("h", 3'600'000'000'000) || strip("d", 86'400'000'000'000));
+  std::uint64_t value = 0;
+  if (!parse_unsigned(number, value)) return false;
+  if (value > static_cast<std::uint64_t>(INT64_MAX / unit_ns)) return false;
+  out = std::chrono::nanoseconds{static_cast<std::int64_t>(value) * unit_ns};
+  return true;
+}
+
+const char* help_text() {
+  return R"(fiskil-gateway: receive signed Fiskil webhook deliveries, keep them durably, answer.
+
+usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
+
+  --listen HOST:PORT       address to listen on (default 127.0.0.1:8080); port 0 picks
+                           a free port. The first line of standard output is
+                           "listening on HOST:PORT".
+  --path PATH              the deliveries' route (default /webhooks/fiskil)
+  --secret-file F          a file holding one base64 webhook secret; repeat for
+                           rotation, newest first (secrets never on the command line)
+  --allow CIDR[,CIDR...]   source addresses allowed to deliver (repeatable)
+  --allow-file F           the same, read from a file ('#' comments); without --allow
+                           or --allow-file every source is allowed (a warning is logged)
+  --trusted-proxy CIDR[,..] take the client address from X-Forwarded-For (the last
+                           hop) only on connections from these addresses
+  --journal PATH           the SQLite journal (default fiskil-journal.sqlite);
+                           ":memory:" keeps nothing (benchmarks only)
+  --keep DURATION          prune journal rows received longer ago (default 7d)
+  --max-age DURATION       oldest publish_time accepted (default 65m)
+  --max-future-skew DURATION  furthest-ahead publish_time accepted (default 5m)
+  --message-capacity N     message ids held in memory (default 65536)
+  --consent-capacity N     consents held in memory (default 16384)
+  --max-body-size SIZE     larger bodies are answered 413 before being read (default 1MiB)
+  --max-connections N      open connections; more are answered 503 and closed (default 1024)
+  --read-timeout DURATION  a request (headers and body) must arrive within this (default 10s)
+  --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
+  --threads N              I/O threads (default: one per core)
+  --tls-cert F --tls-key F serve HTTPS (not built in this version: use a TLS terminator)
+  --empty-server           benchmark floor: answer every POST 200 without looking at it
+  --help                   this text
+
+Durations: 250ms, 10s, 5m, 2h, 7d (a bare number is seconds). Sizes: bytes, or with
+k/KiB, m/MiB, g/GiB. Signals: SIGHUP re-reads the secret and allow files;
+SIGTERM/SIGINT stop accepting, finish requests in flight, commit and exit 0.
+)";
+}
+
+parse_result parse_command_line(int argc, char** argv, config& out, std::string& message) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") return parse_result::help;
+    if (flag == "--empty-server") {
+      out.empty_server = true;
+      continue;
+    }
+    if (flag.substr(0, 2) != "--") {
+      message = "unexpected argument '" + std::string(flag) + "'";
+      return parse_result::error;
+    }
+    std::string value;
+    std::string_view name = flag;
+    if (const std::size_t eq = flag.find('='); eq != std::string_view::npos) {
+      name = flag.substr(0, eq);
+      value = std::string(flag.substr(eq + 1));
+    } else {
+      if (i + 1 >= argc) {
+        message = std::string(flag) + " needs a value";
+        return parse_result::error;
+      }
+      value = argv[++i];
+    }
+    const auto bad = [&](std::string_view why) {
+      message = std::string(name) + ": " + std::string(why) + " (got '" + value + "')";
+      return parse_result::error;
+    };
+    std::chrono::nanoseconds duration{};
+    std::uint64_t number = 0;
+    if (name == "--listen") {
+      if (!parse_listen(value, out)) return bad("expected HOST:PORT");
+    } else if (name == "--path") {
+      if (value.empty() || value.front() != '/') return bad("expected a path starting with /");
+      out.path = value;
+    } else if (name == "--secret-file") {
+      out.secret_files.push_back(value);
+    } else if (name == "--allow") {
+      out.allow += (out.allow.empty() ? "" : ",") + value;
+    } else if (name == "--allow-file") {
+      out.allow_files.push_back(value);
+    } else if (name == "--trusted-proxy") {
+      out.trusted_proxy += (out.trusted_proxy.empty() ? "" : ",") + value;
+    } else if (name == "--journal") {
+      if (value.empty()) return bad("expected a path");
+      out.journal = value;
+    } else if (name == "--nats") {
+      out.storage = "nats";
+      out.nats_url = value;
+    } else if (name == "--keep" || name == "--max-age" || name == "--max-future-skew" || name == "--read-timeout") {
+      if (!parse_duration(value, duration)) return bad("expected a duration such as 10s, 5m, 7d");
+      if (name == "--keep") out.keep = duration;
+      if (name == "--max-age") out.max_age = duration;
+      if (name == "--max-future-skew") out.max_future_skew = duration;
+      if (name == "--read-timeout") {
+        if (duration.count() == 0) return bad("must be more than 0");
+        out.read_timeout = duration;
+      }
+    } else if (name == "--max-body-size") {
+      if (!parse_size(value, out.max_body_size) || out.max_body_size == 0) return bad("expected a size such as 1MiB");
+    } else if (name == "--message-capacity" || name == "--consent-capacity" || name == "--max-connections" ||
+               name == "--threads" || name == "--journal-queue") {
+      if (!parse_unsigned(value, number) || number == 0 || number > (std::uint64_t{1} << 30))
+        return bad("expected a whole number from 1 to 2^30");
+      if (name == "--message-capacity") out.message_capacity = number;
+      if (name == "--consent-capacity") out.consent_capacity = number;
+      if (name == "--max-connections") out.max_connections = number;
+      if (name == "--threads") out.threads = static_cast<unsigned>(number);
+      if (name == "--journal-queue") out.journal_queue = number;
+    } else if (name == "--tls-cert") {
+      out.tls_cert = value;
+    } else if (name == "--tls-key") {
+      out.tls_key = value;
+    } else {
+      message = "unknown flag " + std::string(name) + " (see --help)";
+      return parse_result::error;
+    }
+  }
+  if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (out.secret_files.empty() && !out.empty_server) {
+    message = "at least one --secret-file is needed";
+    return parse_result::error;
+  }
+  if (out.tls_cert.empty() != out.tls_key.empty()) {
+    message = "--tls-cert and --tls-key go together";
+    return parse_result::error;
+  }
+  return parse_result::run;
+}
+
+}  // namespace fiskil::gateway

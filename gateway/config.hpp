@@ -1,0 +1,55 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// The gateway's command line: flags, their defaults and their checks.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fiskil::gateway {
+
+// config is every flag of fiskil-gateway, with its default.
+struct config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string path = "/webhooks/fiskil";
+  std::vector<std::string> secret_files;  // newest first
+  std::string allow;                      // --allow CIDR[,CIDR...] (may be repeated: joined by ',')
+  std::vector<std::string> allow_files;
+  std::string trusted_proxy;              // CIDR list; empty: X-Forwarded-For is ignored
+  std::string journal = "fiskil-journal.sqlite";  // ":memory:" keeps nothing across restarts
+  std::string storage = "sqlite";                 // which storage backend (see storage_factory.hpp)
+  std::string nats_url;                           // --nats URL selects the JetStream backend
+  std::chrono::nanoseconds max_age = std::chrono::minutes{65};
+  std::chrono::nanoseconds max_future_skew = std::chrono::minutes{5};
+  std::size_t message_capacity = std::size_t{1} << 16;
+  std::size_t consent_capacity = std::size_t{1} << 14;
+  std::size_t max_body_size = std::size_t{1} << 20;
+  std::size_t max_connections = 1024;
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};
+  std::chrono::nanoseconds keep = std::chrono::hours{24 * 7};
+  std::size_t journal_queue = 65536;  // appends waiting for the writer thread
+  unsigned threads = 0;               // 0: one per core
+  std::string tls_cert, tls_key;
+  bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal
+};
+
+// parse_result says what parse_command_line found.
+enum class parse_result { run, help, error };
+
+// parse_command_line fills out from argv. On error, message says which flag
+// and why. Secrets are never taken from the command line, only file names.
+parse_result parse_command_line(int argc, char** argv, config& out, std::string& message);
+
+// help_text is the --help output.
+const char* help_text();
+
+// parse_duration reads "250ms", "10s", "5m", "2h", "7d" (a bare number is
+// seconds). Returns false on anything else or a negative or overflowing value.
+bool parse_duration(const std::string& text, std::chrono::nanoseconds& out);
+
+}  // namespace fiskil::gateway

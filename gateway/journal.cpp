@@ -1,0 +1,504 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#include "journal.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "log.hpp"
+#include "metrics.hpp"
+
+namespace fiskil::gateway {
+
+namespace {
+
+constexpr const char* schema = R"(
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id       TEXT    NOT NULL UNIQUE,
+  event            TEXT    NOT NULL,
+  consent_id       TEXT,
+  publish_time_ns  INTEGER NOT NULL,
+  received_time_ns INTEGER NOT NULL,
+  key_index        INTEGER NOT NULL,
+  body             BLOB    NOT NULL,
+  signature        TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consents (
+  consent_id       TEXT    PRIMARY KEY,
+  change           INTEGER NOT NULL,
+  publish_time_ns  INTEGER NOT NULL,
+  message_id       TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gateway_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)";
+
+constexpr int revoked = static_cast<int>(fw::consent_change::revoked);
+
+struct pending {
+  record rec;
+  std::function<void(stored)> done;
+};
+
+class statement {
+ public:
+  statement() = default;
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(stmt_); }
+  bool prepare(sqlite3* db, const char* sql) {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) == SQLITE_OK;
+  }
+  void finalize() {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  void text(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC); }
+  void blob(int i, const std::string& s) { sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC); }
+  void integer(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  int step() { return sqlite3_step(stmt_); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class journal final : public storage {
+ public:
+  explicit journal(journal_options options) : options_(std::move(options)) {}
+
+  ~journal() override { stop(); }
+
+  bool start(std::string& error) {
+    if (!open_database(error)) return false;
+    writer_ = std::thread([this] { run(); });
+    return true;
+  }
+
+  void append(record r, std::function<void(stored)> done) override {
+    {
+      const std::lock_guard lock(mutex_);
+      // Over the limit, the record still goes through the queue (done is
+      // never called from inside append), marked to be answered unavailable.
+      if (queue_.size() >= options_.queue_limit) {
+        overflow_.push_back(pending{std::move(r), std::move(done)});
+      } else {
+        queue_.push_back(pending{std::move(r), std::move(done)});
+      }
+    }
+    wake_.notify_one();
+  }
+
+  [[nodiscard]] bool ready() const override { return healthy_.load(std::memory_order_acquire); }
+
+  void warm(fw::receiver& receiver, std::int64_t now_ns, std::int64_t retention_ns) override {
+    std::packaged_task<void()> task([&] { warm_on_writer(receiver, now_ns, retention_ns); });
+    std::future<void> finished = task.get_future();
+    {
+      const std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    finished.wait();
+  }
+
+  void write_metrics(std::string& out) const override {
+    commit_latency_.write(out, "fiskil_gateway_journal_commit_duration_seconds",
+                          "Time to write and commit (fsync) one batch of deliveries to the journal.");
+    append_metric(out, "fiskil_gateway_journal_batches_total", "counter", "Journal transactions committed.",
+                  batches_.load(std::memory_order_relaxed));
+    append_metric(out, "fiskil_gateway_journal_records_total", "counter", "Deliveries written to the journal.",
+                  records_.load(std::memory_order_relaxed));
+    append_metric(out, "fiskil_gateway_journal_write_failures_total", "counter",
+                  "Journal transactions that failed (their deliveries were answered 503).",
+                  failures_.load(std::memory_order_relaxed));
+    append_metric(out, "fiskil_gateway_journal_queue_full_total", "counter",
+                  "Deliveries answered 503 because --journal-queue appends were already waiting.",
+                  queue_full_.load(std::memory_order_relaxed));
+    append_metric(out, "fiskil_gateway_journal_pruned_total", "counter", "Journal rows pruned (--keep).",
+                  pruned_.load(std::memory_order_relaxed));
+    out += "# HELP fiskil_gateway_journal_ready 1 when the journal is writable (/readyz).\n"
+           "# TYPE fiskil_gateway_journal_ready gauge\nfiskil_gateway_journal_ready ";
+    out += ready() ? "1\n" : "0\n";
+  }
+
+  void stop() override {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (writer_.joinable()) writer_.join();
+    close_database();
+  }
+
+ private:
+  // --- the database (writer thread only, after start) ---
+
+  bool exec(const char* sql, std::string& error) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      error = message != nullptr ? message : sqlite3_errmsg(db_);
+      sqlite3_free(message);
+      return false;
+    }
+    return true;
+  }
+
+  bool open_database(std::string& error) {
+    close_database();
+    memory_ = options_.path == ":memory:";
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(options_.path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      error = options_.path + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : "cannot open");
+      close_database();
+      return false;
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    // A consumer holds the write lock only briefly; longer than this and the
+    // delivery is answered 503 (the provider retries) rather than waiting.
+    sqlite3_busy_timeout(db_, 2000);
+    const char* pragmas = memory_ ? "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+    std::string why;
+    if (!exec(pragmas, why) || !exec(schema, why)) {
+      error = options_.path + ": " + why;
+      close_database();
+      return false;
+    }
+    if (!memory_) {
+      struct stat st{};
+      if (::stat(options_.path.c_str(), &st) == 0) inode_ = st.st_ino;
+    }
+    const bool prepared =
+        find_id_.prepare(db_, "SELECT 1 FROM deliveries WHERE message_id = ?1") &&
+        find_consent_.prepare(db_, "SELECT change, publish_time_ns FROM consents WHERE consent_id = ?1") &&
+        insert_.prepare(db_,
+                        "INSERT INTO deliveries (message_id, event, consent_id, publish_time_ns, received_time_ns,"
+                        " key_index, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") &&
+        upsert_consent_.prepare(db_,
+                                "INSERT INTO consents (consent_id, change, publish_time_ns, message_id)"
+                                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consent_id) DO UPDATE SET"
+                                " change = excluded.change, publish_time_ns = excluded.publish_time_ns,"
+                                " message_id = excluded.message_id");
+    if (!prepared) {
+      error = options_.path + ": " + sqlite3_errmsg(db_);
+      close_database();
+      return false;
+    }
+    return true;
+  }
+
+  void close_database() {
+    find_id_.finalize();
+    find_consent_.finalize();
+    insert_.finalize();
+    upsert_consent_.finalize();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+  // still_there is false when the file at path is no longer the database
+  // open (removed or replaced): writes would go to an unlinked file.
+  bool still_there() const {
+    if (memory_) return true;
+    struct stat st{};
+    return ::stat(options_.path.c_str(), &st) == 0 && st.st_ino == inode_;
+  }
+
+  // decide classifies one record inside the open transaction. Returns false
+  // on a database error.
+  bool decide(const record& r, stored& verdict) {
+    find_id_.reset();
+    find_id_.text(1, r.message_id);
+    int rc = find_id_.step();
+    find_id_.reset();
+    if (rc == SQLITE_ROW) {
+      verdict = stored::duplicate;
+      return true;
+    }
+    if (rc != SQLITE_DONE) return false;
+    if (r.consent_change) {
+      const int kind = static_cast<int>(*r.consent_change);
+      find_consent_.reset();
+      find_consent_.text(1, r.consent_id);
+      rc = find_consent_.step();
+      if (rc == SQLITE_ROW) {
+        const int latest = sqlite3_column_int(find_consent_.get(), 0);
+        const std::int64_t latest_ns = sqlite3_column_int64(find_consent_.get(), 1);
+        find_consent_.reset();
+        // The consent tracker's rules (fw::consent_tracker), on the durable state.
+        if (latest == revoked) {
+          verdict = kind == revoked ? stored::duplicate : stored::after_revocation;
+          return true;
+        }
+        const bool later = r.publish_time_ns > latest_ns || (r.publish_time_ns == latest_ns && kind > latest);
+        if (kind != revoked && !later) {
+          verdict = r.publish_time_ns == latest_ns && kind == latest ? stored::duplicate : stored::superseded;
+          return true;
+        }
+      } else {
+        find_consent_.reset();
+        if (rc != SQLITE_DONE) return false;
+      }
+    }
+    insert_.reset();
+    insert_.text(1, r.message_id);
+    insert_.text(2, r.event_name);
+    if (r.consent_change) insert_.text(3, r.consent_id);
+    insert_.integer(4, r.publish_time_ns);
+    insert_.integer(5, r.received_time_ns);
+    insert_.integer(6, static_cast<std::int64_t>(r.key_index));
+    insert_.blob(7, r.body);
+    insert_.text(8, r.signature);
+    rc = insert_.step();
+    insert_.reset();
+    if (rc != SQLITE_DONE) return false;
+    if (r.consent_change) {
+      upsert_consent_.reset();
+      upsert_consent_.text(1, r.consent_id);
+      upsert_consent_.integer(2, static_cast<int>(*r.consent_change));
+      upsert_consent_.integer(3, r.publish_time_ns);
+      upsert_consent_.text(4, r.message_id);
+      rc = upsert_consent_.step();
+      upsert_consent_.reset();
+      if (rc != SQLITE_DONE) return false;
+    }
+    verdict = stored::kept;
+    return true;
+  }
+
+  void fail(std::string_view what, std::string reason = {}) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    const bool was = healthy_.exchange(false, std::memory_order_acq_rel);
+    if (reason.empty()) reason = db_ != nullptr ? sqlite3_errmsg(db_) : "not open";
+    log("error", "journal_write_failed",
+        {{"step", what}, {"reason", reason}, {"path", options_.path}, {"ready", "false"},
+         {"first", was ? "true" : "false"}});
+  }
+
+  // write_batch keeps batch in one transaction and answers each record.
+  void write_batch(std::vector<pending>& batch) {
+    std::vector<stored> verdicts(batch.size(), stored::unavailable);
+    const auto started = std::chrono::steady_clock::now();
+    std::string why;
+    bool ok = true;
+    if (db_ == nullptr || !still_there()) {
+      // Closed after a failure, or the file was removed or replaced:
+      // (re)open the database at the path.
+      if (db_ != nullptr) log("error", "journal_file_replaced", {{"path", options_.path}});
+      if (!open_database(why)) {
+        ok = false;
+        fail("open", why);
+      }
+    }
+    if (ok && !exec("BEGIN IMMEDIATE", why)) {
+      ok = false;
+      fail("begin");
+      close_database();
+    }
+    if (ok) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!decide(batch[i].rec, verdicts[i])) {
+          ok = false;
+          fail("write");
+          break;
+        }
+      }
+      if (ok && !exec("COMMIT", why)) {
+        ok = false;
+        fail("commit");
+      }
+      if (!ok) {
+        (void)exec("ROLLBACK", why);
+        std::fill(verdicts.begin(), verdicts.end(), stored::unavailable);
+        close_database();  // the next batch or probe reopens it
+      }
+    }
+    if (ok) {
+      commit_latency_.observe(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      std::size_t kept = 0;
+      for (const stored v : verdicts) kept += v == stored::kept ? 1 : 0;
+      records_.fetch_add(kept, std::memory_order_relaxed);
+      recovered();
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(verdicts[i]);
+  }
+
+  void recovered() {
+    if (!healthy_.exchange(true, std::memory_order_acq_rel))
+      log("info", "journal_writable", {{"path", options_.path}, {"ready", "true"}});
+  }
+
+  // probe tries a small write while the journal is not ready, reopening the
+  // database first.
+  void probe() {
+    std::string error;
+    if (!open_database(error)) {
+      log("warn", "journal_probe_failed", {{"reason", error}});
+      return;
+    }
+    if (exec("BEGIN IMMEDIATE; INSERT INTO gateway_meta (key, value) VALUES ('probe', strftime('%s','now'))"
+             " ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT;",
+             error)) {
+      recovered();
+    } else {
+      std::string ignored;
+      (void)exec("ROLLBACK", ignored);
+      log("warn", "journal_probe_failed", {{"reason", error}});
+    }
+  }
+
+  // prune deletes up to 1000 of the oldest rows received before now - keep.
+  void prune() {
+    statement del;
+    if (db_ == nullptr ||
+        !del.prepare(db_,
+                     "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM (SELECT seq, received_time_ns FROM"
+                     " deliveries ORDER BY seq LIMIT 1000) WHERE received_time_ns < ?1)"))
+      return;
+    const std::int64_t cutoff =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count() -
+        options_.keep.count();
+    del.integer(1, cutoff);
+    if (del.step() == SQLITE_DONE) {
+      const int removed = sqlite3_changes(db_);
+      pruned_.fetch_add(static_cast<std::uint64_t>(removed), std::memory_order_relaxed);
+      more_to_prune_ = removed == 1000;
+    }
+  }
+
+  void warm_on_writer(fw::receiver& receiver, std::int64_t now_ns, std::int64_t retention_ns) {
+    if (db_ == nullptr) return;
+    const fw::timestamp now{std::chrono::nanoseconds{now_ns}};
+    std::size_t ids = 0, consents = 0;
+    statement rows;
+    // Newest first; a row received more than two retentions ago cannot have
+    // a publish_time inside one (publish_time >= received - max_age - skew).
+    if (rows.prepare(db_, "SELECT message_id, publish_time_ns, received_time_ns FROM deliveries ORDER BY seq DESC")) {
+      while (rows.step() == SQLITE_ROW) {
+        const std::int64_t publish = sqlite3_column_int64(rows.get(), 1);
+        const std::int64_t received = sqlite3_column_int64(rows.get(), 2);
+        if (received < now_ns - 2 * retention_ns) break;
+        if (publish < now_ns - retention_ns) continue;
+        const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(rows.get(), 0));
+        const std::string_view message_id(id, static_cast<std::size_t>(sqlite3_column_bytes(rows.get(), 0)));
+        if (receiver.store().remember(message_id, fw::timestamp{std::chrono::nanoseconds{publish}}, now)) ++ids;
+      }
+    }
+    statement states;
+    if (states.prepare(db_, "SELECT consent_id, change, publish_time_ns FROM consents WHERE publish_time_ns >= ?1")) {
+      states.integer(1, now_ns - retention_ns);
+      while (states.step() == SQLITE_ROW) {
+        const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(states.get(), 0));
+        const std::string_view consent_id(id, static_cast<std::size_t>(sqlite3_column_bytes(states.get(), 0)));
+        const int change = sqlite3_column_int(states.get(), 1);
+        if (change < 1 || change > 3) continue;
+        if (receiver.consents().observe(consent_id, static_cast<fw::consent_change>(change),
+                                        fw::timestamp{std::chrono::nanoseconds{sqlite3_column_int64(states.get(), 2)}},
+                                        now))
+          ++consents;
+      }
+    }
+    log("info", "journal_warmed", {{"message_ids", std::to_string(ids)}, {"consents", std::to_string(consents)}});
+  }
+
+  void run() {
+    std::vector<pending> batch, overflow;
+    std::deque<std::packaged_task<void()>> tasks;
+    auto next_prune = std::chrono::steady_clock::now();
+    for (;;) {
+      bool stopping = false;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, std::chrono::milliseconds(healthy_.load() ? 1000 : 500), [&] {
+          return stopping_ || !queue_.empty() || !overflow_.empty() || !tasks_.empty();
+        });
+        stopping = stopping_;
+        const std::size_t take = std::min<std::size_t>(queue_.size(), 4096);
+        batch.clear();
+        for (std::size_t i = 0; i < take; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        overflow.swap(overflow_);
+        tasks.swap(tasks_);
+      }
+      for (pending& p : overflow) {
+        queue_full_.fetch_add(1, std::memory_order_relaxed);
+        p.done(stored::unavailable);
+      }
+      overflow.clear();
+      if (!batch.empty()) write_batch(batch);
+      for (auto& task : tasks) task();
+      tasks.clear();
+      bool idle = false;
+      {
+        const std::lock_guard lock(mutex_);
+        idle = queue_.empty();
+        if (stopping && idle && overflow_.empty() && tasks_.empty()) break;
+      }
+      if (!idle || stopping) continue;
+      if (!healthy_.load()) {
+        probe();
+      } else if (options_.keep.count() > 0 && std::chrono::steady_clock::now() >= next_prune) {
+        prune();
+        if (!more_to_prune_) next_prune = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
+    }
+  }
+
+  journal_options options_;
+  sqlite3* db_ = nullptr;
+  bool memory_ = false;
+  ino_t inode_ = 0;
+  statement find_id_, find_consent_, insert_, upsert_consent_;
+  bool more_to_prune_ = false;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<pending> queue_;
+  std::vector<pending> overflow_;
+  std::deque<std::packaged_task<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::atomic<bool> healthy_{true};
+  histogram commit_latency_;
+  std::atomic<std::uint64_t> batches_{0}, records_{0}, failures_{0}, queue_full_{0}, pruned_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<storage> open_journal(const journal_options& options, std::string& error) {
+  auto made = std::make_unique<journal>(options);
+  if (!made->start(error)) return nullptr;
+  log("info", "journal_opened", {{"path", options.path}});
+  return made;
+}
+
+}  // namespace fiskil::gateway

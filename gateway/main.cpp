@@ -1,0 +1,103 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// fiskil-gateway: receives Fiskil webhook deliveries over HTTP, verifies
+// them with the library's receiver, keeps each accepted one durably, and
+// only then answers 200. docs/gateway.md.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "admission.hpp"
+#include "config.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "routes.hpp"
+#include "server.hpp"
+#include "signals.hpp"
+#include "storage_factory.hpp"
+
+namespace gw = fiskil::gateway;
+
+int main(int argc, char** argv) {
+  gw::block_signals();
+  gw::config flags;
+  std::string message;
+  switch (gw::parse_command_line(argc, argv, flags, message)) {
+    case gw::parse_result::help:
+      std::fputs(gw::help_text(), stdout);
+      return 0;
+    case gw::parse_result::error:
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      return 64;
+    case gw::parse_result::run:
+      break;
+  }
+  if (!flags.tls_cert.empty()) {
+    std::fprintf(stderr,
+                 "fiskil-gateway: --tls-cert: this build serves plain HTTP only; put a TLS terminator in front "
+                 "(docs/gateway.md, \"TLS\")\n");
+    return 64;
+  }
+
+  gw::metrics counters(gw::admission::outcome_names(), gw::admission::event_names());
+  std::unique_ptr<gw::admission> admission;
+  std::unique_ptr<gw::storage> store;
+  if (!flags.empty_server) {
+    gw::admission_settings settings{flags.secret_files, flags.allow,          flags.allow_files,
+                                    flags.trusted_proxy, flags.max_age,       flags.max_future_skew,
+                                    flags.message_capacity, flags.consent_capacity, flags.max_body_size};
+    admission = gw::admission::create(settings, message);
+    if (!admission) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      return 1;
+    }
+    store = gw::make_storage(flags, message);
+    if (!store) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      return 1;
+    }
+    admission->attach(*store);
+    admission->warm();
+  }
+
+  gw::routes handler(flags.path, admission.get(), store.get(), counters);
+  gw::server_options options;
+  options.host = flags.listen_host;
+  options.port = flags.listen_port;
+  options.threads = flags.threads;
+  options.max_connections = flags.max_connections;
+  options.max_body_size = flags.max_body_size;
+  options.read_timeout = flags.read_timeout;
+  int status = 0;
+  {
+    gw::server http(options, handler, counters);
+    std::string bound;
+    if (!http.listen(bound, message)) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      if (store) store->stop();
+      return 1;
+    }
+    std::printf("listening on %s\n", bound.c_str());
+    std::fflush(stdout);
+    gw::log("info", "listening",
+            {{"address", bound}, {"path", flags.path}, {"threads", std::to_string(flags.threads)},
+             {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal}});
+    gw::signal_thread signals(
+        [&] {
+          if (!admission) return;
+          std::string why;
+          if (!admission->reload(why))
+            gw::log("error", "configuration_reload_failed", {{"reason", why}, {"kept", "previous configuration"}});
+        },
+        [&] {
+          gw::log("info", "stopping", {{"detail", "finishing requests in flight"}});
+          http.stop();
+        });
+    http.run();
+    signals.stop();
+  }
+  if (store) store->stop();
+  gw::log("info", "stopped", {{"status", std::to_string(status)}});
+  return status;
+}

@@ -1,0 +1,103 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace fiskil::gateway {
+
+namespace {
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {
+  out += name;
+  out += labels;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+std::string format_double(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+}  // namespace
+
+void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   std::uint64_t value) {
+  header(out, name, type, help);
+  sample(out, name, "", value);
+}
+
+void histogram::observe(std::int64_t ns) noexcept {
+  if (ns < 0) ns = 0;
+  const double seconds = static_cast<double>(ns) / 1e9;
+  std::size_t i = 0;
+  while (i < bounds_seconds.size() && seconds > bounds_seconds[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
+}
+
+void histogram::write(std::string& out, std::string_view name, std::string_view help) const {
+  header(out, name, "histogram", help);
+  std::uint64_t cumulative = 0;
+  const std::string bucket = std::string(name) + "_bucket";
+  for (std::size_t i = 0; i < buckets_.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    const std::string le = i < bounds_seconds.size() ? format_double(bounds_seconds[i]) : "+Inf";
+    sample(out, bucket, "{le=\"" + le + "\"}", cumulative);
+  }
+  out += name;
+  out += "_sum ";
+  out += format_double(static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+  out += '\n';
+  sample(out, std::string(name) + "_count", "", count_.load(std::memory_order_relaxed));
+}
+
+void metrics::write(std::string& out) const {
+  header(out, "fiskil_gateway_deliveries_total", "counter", "Deliveries answered, by the receiver's outcome.");
+  for (std::size_t i = 0; i < outcome_names_.size() && i < max_outcomes; ++i)
+    sample(out, "fiskil_gateway_deliveries_total", "{outcome=\"" + std::string(outcome_names_[i]) + "\"}",
+           by_outcome_[i].load(std::memory_order_relaxed));
+  header(out, "fiskil_gateway_deliveries_by_event_total", "counter",
+         "Authentic deliveries, by event type (unknown: a type this version does not know).");
+  for (std::size_t i = 0; i < event_names_.size() && i < max_events; ++i)
+    sample(out, "fiskil_gateway_deliveries_by_event_total", "{event=\"" + std::string(event_names_[i]) + "\"}",
+           by_event_[i].load(std::memory_order_relaxed));
+  header(out, "fiskil_gateway_deliveries_by_key_total", "counter",
+         "Authentic deliveries, by the index of the secret that verified them (0: newest).");
+  for (std::size_t i = 0; i < max_keys; ++i) {
+    const std::uint64_t value = by_key_[i].load(std::memory_order_relaxed);
+    if (value != 0 || i == 0)
+      sample(out, "fiskil_gateway_deliveries_by_key_total", "{key=\"" + std::to_string(i) + "\"}", value);
+  }
+  request_latency_.write(out, "fiskil_gateway_request_duration_seconds",
+                         "Time from a delivery's complete request to its answer being queued for writing.");
+  header(out, "fiskil_gateway_open_connections", "gauge", "Connections open now.");
+  out += "fiskil_gateway_open_connections " + std::to_string(open_connections_.load(std::memory_order_relaxed)) + "\n";
+  append_metric(out, "fiskil_gateway_refused_connections_total", "counter",
+                "Connections answered 503 and closed because --max-connections were open.",
+                refused_connections_.load(std::memory_order_relaxed));
+  append_metric(out, "fiskil_gateway_read_timeouts_total", "counter",
+                "Connections closed because a request did not arrive within --read-timeout.",
+                read_timeouts_.load(std::memory_order_relaxed));
+  append_metric(out, "fiskil_gateway_bad_requests_total", "counter",
+                "Requests refused by the HTTP layer (malformed, headers too large, body too large, no length).",
+                bad_requests_.load(std::memory_order_relaxed));
+}
+
+}  // namespace fiskil::gateway

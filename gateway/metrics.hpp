@@ -1,0 +1,80 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// The gateway's counters and histograms, written as Prometheus text
+// (exposition format 0.0.4) for GET /metrics. Lock-free: relaxed atomics.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace fiskil::gateway {
+
+// histogram counts durations into fixed buckets (100 us to 10 s).
+class histogram {
+ public:
+  static constexpr std::array<double, 16> bounds_seconds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                            0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                            1,      2.5,     5,      10};
+  // observe adds one duration in nanoseconds.
+  void observe(std::int64_t ns) noexcept;
+  // write appends name's _bucket, _sum and _count lines (with HELP and TYPE).
+  void write(std::string& out, std::string_view name, std::string_view help) const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, bounds_seconds.size() + 1> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_ns_{0};
+};
+
+// metrics is what the server and the routes count. outcome_names and
+// event_names (from admission) label the delivery counters; they must
+// outlive the metrics.
+class metrics {
+ public:
+  static constexpr std::size_t max_outcomes = 16, max_events = 32, max_keys = 8;
+
+  metrics(std::span<const std::string_view> outcome_names, std::span<const std::string_view> event_names) noexcept
+      : outcome_names_(outcome_names), event_names_(event_names) {}
+
+  void delivery(std::size_t outcome) noexcept { add(by_outcome_, outcome); }
+  void event(std::size_t event_index) noexcept { add(by_event_, event_index); }
+  void key(std::size_t key_index) noexcept { add(by_key_, key_index); }
+  void connection_opened() noexcept { open_connections_.fetch_add(1, std::memory_order_relaxed); }
+  void connection_closed() noexcept { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+  void connection_refused() noexcept { refused_connections_.fetch_add(1, std::memory_order_relaxed); }
+  void read_timeout() noexcept { read_timeouts_.fetch_add(1, std::memory_order_relaxed); }
+  void bad_request() noexcept { bad_requests_.fetch_add(1, std::memory_order_relaxed); }
+  [[nodiscard]] std::int64_t open_connections() const noexcept {
+    return open_connections_.load(std::memory_order_relaxed);
+  }
+  histogram& request_latency() noexcept { return request_latency_; }
+
+  // write appends the gateway's own metrics in Prometheus text format.
+  void write(std::string& out) const;
+
+ private:
+  template <std::size_t N>
+  static void add(std::array<std::atomic<std::uint64_t>, N>& counters, std::size_t i) noexcept {
+    if (i < N) counters[i].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::span<const std::string_view> outcome_names_, event_names_;
+  std::array<std::atomic<std::uint64_t>, max_outcomes> by_outcome_{};
+  std::array<std::atomic<std::uint64_t>, max_events> by_event_{};
+  std::array<std::atomic<std::uint64_t>, max_keys> by_key_{};
+  std::atomic<std::int64_t> open_connections_{0};
+  std::atomic<std::uint64_t> refused_connections_{0}, read_timeouts_{0}, bad_requests_{0};
+  histogram request_latency_;
+};
+
+// append_counter appends a one-sample metric (HELP, TYPE and the sample).
+void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   std::uint64_t value);
+
+}  // namespace fiskil::gateway

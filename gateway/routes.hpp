@@ -1,0 +1,67 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// routes: what the gateway answers to each complete request, independent of
+// the HTTP library (the server hands requests in as views).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace fiskil::gateway {
+
+class admission;
+class metrics;
+class storage;
+
+// http_request_view is one complete request; the views are valid until the
+// respond callback of handle() has been called.
+struct http_request_view {
+  std::string_view method;
+  std::string_view target;
+  std::string_view body;
+  std::string_view signature;      // X-Fiskil-Signature
+  std::string_view forwarded_for;  // X-Forwarded-For
+  std::string_view peer;           // the connection's address, as text
+};
+
+// http_reply is an answer: status, body, content type, and the Allow header
+// for 405.
+struct http_reply {
+  int status = 200;
+  std::string body;
+  std::string_view content_type = "application/json";
+  std::string_view allow;
+};
+
+// json_reply builds {"outcome":...} (and "error" when not empty), one line.
+http_reply json_reply(int status, std::string_view outcome, std::string_view error);
+
+// routes answers POST <path> (deliveries), GET /healthz, /readyz, /metrics;
+// 405 for other methods on those paths, 404 elsewhere. admission and store
+// are null for the benchmark's empty server, which answers every POST to the
+// path 200 without looking at it.
+class routes {
+ public:
+  routes(std::string path, admission* admit, storage* store, metrics& counters) noexcept
+      : path_(std::move(path)), admission_(admit), store_(store), metrics_(counters) {}
+
+  // handle calls respond exactly once: at once, or later from the store's
+  // thread (for a delivery waiting on the journal).
+  void handle(const http_request_view& request, std::function<void(http_reply)> respond);
+
+  // refuse_too_large is the answer to a delivery over --max-body-size
+  // (counted as the receiver's too_large outcome).
+  http_reply refuse_too_large(std::string_view target);
+
+ private:
+  void deliver(const http_request_view& request, std::function<void(http_reply)> respond);
+
+  std::string path_;
+  admission* admission_;
+  storage* store_;
+  metrics& metrics_;
+};
+
+}  // namespace fiskil::gateway

@@ -1,0 +1,298 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#include "server.hpp"
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "log.hpp"
+#include "metrics.hpp"
+#include "routes.hpp"
+
+namespace fiskil::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct shared {
+  shared(const server_options& o, routes& h, metrics& c) : options(o), handler(h), counters(c) {}
+  server_options options;
+  routes& handler;
+  metrics& counters;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::mutex idle_mutex;
+  std::condition_variable idle;
+
+  void request_done() {
+    if (in_flight.fetch_sub(1) == 1 && stopping.load()) {
+      const std::lock_guard lock(idle_mutex);
+      idle.notify_all();
+    }
+  }
+};
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, shared& s) : stream_(std::move(socket)), s_(s) {
+    beast::error_code ec;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      const net::ip::address address = remote.address();
+      peer_ = address.is_v6() && address.to_v6().is_v4_mapped()
+                  ? net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string()
+                  : address.to_string();
+    }
+    s_.counters.connection_opened();
+  }
+
+  ~session() {
+    s_.connections.fetch_sub(1);
+    s_.counters.connection_closed();
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
+  }
+
+ private:
+  void read() {
+    if (s_.stopping.load()) return close();
+    parser_.emplace();
+    parser_->body_limit(s_.options.max_body_size);
+    parser_->header_limit(static_cast<std::uint32_t>(s_.options.max_header_size));
+    stream_.expires_after(s_.options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return close();
+    if (ec == beast::error::timeout) {
+      s_.counters.read_timeout();
+      return;  // tcp_stream closed the socket
+    }
+    if (ec == http::error::body_limit) {
+      s_.counters.bad_request();
+      return send_final(s_.handler.refuse_too_large(parser_->get().target()));
+    }
+    if (ec == http::error::header_limit) {
+      s_.counters.bad_request();
+      return send_final(json_reply(431, "headers_too_large", "request headers over 8 KiB"));
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      s_.counters.bad_request();
+      return send_final(json_reply(400, "bad_request", "malformed HTTP request"));
+    }
+    if (ec) return close();  // reset by the peer, or closed in the middle of a request
+
+    http::request<http::string_body>& req = parser_->get();
+    if (req.method() == http::verb::post && !parser_->content_length() && !parser_->chunked()) {
+      s_.counters.bad_request();
+      return send_final(json_reply(411, "length_required", "a POST needs Content-Length or chunked encoding"));
+    }
+    stream_.expires_never();
+    s_.in_flight.fetch_add(1);
+    keep_alive_ = req.keep_alive();
+    const http_request_view view{req.method_string(), req.target(),          req.body(),
+                                 req["X-Fiskil-Signature"], req["X-Forwarded-For"], peer_};
+    auto self = shared_from_this();
+    s_.handler.handle(view, [self](http_reply reply) {
+      net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+        self->send(std::move(reply), !self->keep_alive_, true);
+      });
+    });
+  }
+
+  // send_final answers and closes (the request was not read to its end).
+  void send_final(http_reply reply) {
+    keep_alive_ = false;
+    send(std::move(reply), true, false);
+  }
+
+  void send(http_reply reply, bool close_after, bool counted) {
+    counted_ = counted;
+    const unsigned version = parser_ && parser_->get().version() == 10 ? 10 : 11;
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<http::status>(reply.status));
+    res_.set(http::field::server, "fiskil-gateway");
+    res_.set(http::field::content_type, reply.content_type);
+    if (!reply.allow.empty()) res_.set(http::field::allow, reply.allow);
+    res_.body() = std::move(reply.body);
+    res_.keep_alive(!close_after && !s_.stopping.load());
+    res_.prepare_payload();
+    stream_.expires_after(s_.options.read_timeout);
+    http::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    const bool keep = res_.keep_alive();
+    if (counted_) {
+      counted_ = false;
+      s_.request_done();
+    }
+    if (ec) return close();
+    if (!keep) return linger();
+    read();
+  }
+
+  // linger closes gracefully: stop sending, then read and drop what the
+  // client still sends (at most 1 s and 1 MiB), so that the answer is not
+  // lost to a reset caused by unread data.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > (std::size_t{1} << 20)) return self->close();
+      self->drain();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  shared& s_;
+  beast::flat_buffer buffer_{16384};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  std::string peer_;
+  bool keep_alive_ = true;
+  bool counted_ = false;
+  std::array<char, 4096> discard_{};
+  std::size_t drained_ = 0;
+};
+
+// refusal answers one connection over --max-connections with 503 and closes it.
+void refuse(tcp::socket socket) {
+  static const std::string answer = [] {
+    const std::string body = json_reply(503, "unavailable", "too many open connections").body;
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+           "Retry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  auto held = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*held, net::buffer(answer), [held](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    held->shutdown(tcp::socket::shutdown_both, ignored);
+    held->close(ignored);
+  });
+}
+
+}  // namespace
+
+struct server::impl {
+  impl(const server_options& options, routes& handler, metrics& counters)
+      : s(options, handler, counters), acceptor(net::make_strand(ioc)) {}
+
+  // Destroyed in reverse order: the threads, the acceptor, then the
+  // io_context (whose pending handlers hold the last sessions, which use s).
+
+  void accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (!acceptor.is_open() || s.stopping.load()) return;
+        log("warn", "accept_failed", {{"reason", ec.message()}});
+      } else if (s.connections.load() >= s.options.max_connections) {
+        s.counters.connection_refused();
+        refuse(std::move(socket));
+      } else {
+        s.connections.fetch_add(1);
+        std::make_shared<session>(std::move(socket), s)->start();
+      }
+      accept();
+    });
+  }
+
+  shared s;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+};
+
+server::server(const server_options& options, routes& handler, metrics& counters)
+    : impl_(std::make_unique<impl>(options, handler, counters)) {}
+
+server::~server() {
+  impl_->ioc.stop();
+  for (std::thread& t : impl_->threads)
+    if (t.joinable()) t.join();
+}
+
+bool server::listen(std::string& bound, std::string& error) {
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(impl_->s.options.host, ec);
+  if (ec) {
+    error = "--listen: '" + impl_->s.options.host + "' is not an IP address";
+    return false;
+  }
+  const tcp::endpoint endpoint{address, impl_->s.options.port};
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "--listen " + impl_->s.options.host + ":" + std::to_string(impl_->s.options.port) + ": " + ec.message();
+    return false;
+  }
+  const tcp::endpoint local = acceptor.local_endpoint(ec);
+  const std::string host = local.address().to_string();
+  bound = (local.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(local.port());
+  return true;
+}
+
+void server::run() {
+  impl_->accept();
+  for (unsigned i = 0; i < impl_->s.options.threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  {
+    std::unique_lock lock(impl_->s.idle_mutex);
+    impl_->s.idle.wait(lock, [this] { return impl_->s.stopping.load(); });
+    // Requests in flight (read, waiting on the journal, or being written)
+    // are answered before the I/O threads stop; idle connections are not
+    // waited for.
+    impl_->s.idle.wait_for(lock, std::chrono::seconds(30), [this] { return impl_->s.in_flight.load() == 0; });
+  }
+  impl_->ioc.stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+void server::stop() {
+  net::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  const std::lock_guard lock(impl_->s.idle_mutex);
+  impl_->s.stopping.store(true);
+  impl_->s.idle.notify_all();
+}
+
+}  // namespace fiskil::gateway

@@ -1,0 +1,61 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+//
+// server: the HTTP/1.1 server (Boost.Beast on Asio): accepts connections,
+// reads requests within the limits, hands complete requests to routes and
+// writes their answers. The only file that includes Beast.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace fiskil::gateway {
+
+class metrics;
+class routes;
+
+// server_options are the server's limits.
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 1;
+  std::size_t max_connections = 1024;
+  std::size_t max_body_size = std::size_t{1} << 20;
+  std::size_t max_header_size = 8192;
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};
+};
+
+// server serves routes. A request larger than max_body_size (by its
+// Content-Length, or its chunks as they arrive) is answered 413 before its
+// body is read; headers over max_header_size 431; a malformed request 400;
+// a POST without a length 411; all four close the connection. A request
+// that does not arrive within read_timeout closes the connection. Past
+// max_connections, a new connection is answered 503 and closed.
+class server {
+ public:
+  server(const server_options& options, routes& handler, metrics& counters);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // listen binds and listens. Returns false and sets error on failure;
+  // bound is then "HOST:PORT" as bound (the port chosen when 0 was asked).
+  bool listen(std::string& bound, std::string& error);
+
+  // run serves on options.threads threads until stop(), then waits for the
+  // requests in flight (at most 30 s), and returns.
+  void run();
+
+  // stop stops accepting and makes run() return once the requests in
+  // flight are answered. Safe from any thread, also before run().
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace fiskil::gateway

@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+# SPDX-License-Identifier: MIT
+"""The gateway suite: runs the built fiskil-gateway and talks HTTP to it.
+
+    FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
+
+GROUP is one of: outcomes, http, slow, crash, fault, sighup, consumer.
+meson runs each group as one test of the suite `gateway`.
+"""
+import concurrent.futures
+import os
+import pathlib
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import Gateway, delivery, journal_rows  # noqa: E402
+
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def expect(answer, status, outcome, what, error_contains=None):
+    got_status, body = answer
+    ok = got_status == status and body.get("outcome") == outcome
+    if status >= 400:
+        ok = ok and isinstance(body.get("error"), str) and body["error"] != ""
+        if error_contains:
+            ok = ok and error_contains in body["error"]
+    else:
+        ok = ok and "error" not in body
+    check(ok, f"{what}: expected {status} {outcome}, got {got_status} {body}")
+
+
+# --- outcomes ---------------------------------------------------------------
+
+def test_outcomes(tmp):
+    g = Gateway(tmp, "--max-body-size", "16KiB")
+    try:
+        # Every signed sample, re-stamped: accepted, kept in the journal.
+        names = []
+        for name, event, body, sig in harness.fixture_deliveries():
+            expect(g.post(body, sig), 200, "accepted", f"sample {name}")
+            names.append(name)
+        check(len(names) >= 20, f"only {len(names)} samples found")
+
+        body, sig = delivery("9000000000000001")
+        expect(g.post(body, sig), 200, "accepted", "first delivery")
+        expect(g.post(body, sig), 200, "duplicate", "the same delivery again")
+
+        # Consent ordering: a newer update, then an older one is superseded.
+        now = time.time()
+        consent = "c0a5e5e0-0000-4000-8000-00000000aaaa"
+        b1, s1 = delivery("9000000000000010", "consent.updated", consent, publish=now - 10)
+        b2, s2 = delivery("9000000000000011", "consent.updated", consent, publish=now - 20)
+        expect(g.post(b1, s1), 200, "accepted", "consent.updated")
+        expect(g.post(b2, s2), 200, "superseded", "an older consent.updated")
+        b3, s3 = delivery("9000000000000012", "consent.revoked", consent, publish=now - 5)
+        b4, s4 = delivery("9000000000000013", "consent.updated", consent, publish=now - 1)
+        expect(g.post(b3, s3), 200, "accepted", "consent.revoked")
+        expect(g.post(b4, s4), 200, "after_revocation", "an update after the revocation")
+
+        b, s = delivery("9000000000000020", publish=time.time() - 3 * 3600)
+        expect(g.post(b, s), 422, "stale", "a delivery published 3 hours ago", "publish_time")
+        b, s = delivery("9000000000000021", publish=time.time() + 3600)
+        expect(g.post(b, s), 422, "too_early", "a delivery published an hour ahead")
+        b, s = delivery("9000000000000022")
+        expect(g.post(b, "x" + s[1:]), 401, "bad_signature", "a wrong signature")
+        expect(g.post(b.replace(b"accounts", b"balances"), s), 401, "bad_signature", "a tampered body")
+        expect(g.post(b, ""), 401, "bad_signature", "no signature")
+        junk = b'{"not":"an envelope"}'
+        expect(g.post(junk, harness.sign(junk)), 400, "bad_envelope", "an authentic non-envelope")
+        big = b'{"publish_time":"x","pad":"' + b"a" * 20000 + b'"}'
+        expect(g.post(big, harness.sign(big)), 413, "too_large", "a body over --max-body-size")
+
+        # A body signed with the second (older) secret: accepted, counted under key 1.
+        b, s = delivery("9000000000000030", secret=harness.SECRET_ROTATED)
+        expect(g.post(b, s), 200, "accepted", "signed with the rotated-out secret")
+        check(g.metric('fiskil_gateway_deliveries_by_key_total{key="1"}') == 1, "metrics count key 1 once")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="accepted"}') == len(names) + 4,
+              "metrics count the accepted deliveries")
+        check(g.metric('fiskil_gateway_deliveries_by_event_total{event="consent.revoked"}') >= 2,
+              "metrics count by event type")
+        _, text = g.get("/metrics")
+        for name in ["fiskil_gateway_request_duration_seconds_bucket", "fiskil_gateway_journal_commit_duration_seconds_count",
+                     "fiskil_gateway_open_connections", "fiskil_gateway_message_store_evictions_total",
+                     "fiskil_gateway_consent_tracker_evictions_total"]:
+            check(name in text, f"/metrics has {name}")
+
+        # Routes.
+        check(g.get("/healthz")[0] == 200, "/healthz 200")
+        check(g.get("/readyz")[0] == 200, "/readyz 200")
+        check(g.get("/nowhere")[0] == 404, "unknown path 404")
+        check(g.get("/webhooks/fiskil")[0] == 405, "GET on the delivery path 405")
+        conn = g.connect()
+        conn.request("DELETE", "/healthz")
+        r = conn.getresponse()
+        r.read()
+        check(r.status == 405 and "GET" in (r.getheader("Allow") or ""), "DELETE /healthz 405 with Allow")
+        conn.close()
+
+        # Keep-alive: several deliveries on one connection.
+        conn = g.connect()
+        for i in range(5):
+            b, s = delivery(f"90000000000001{i:02d}")
+            expect(g.post(b, s, conn=conn), 200, "accepted", f"keep-alive request {i}")
+        conn.close()
+        check(g.stop() == 0, "SIGTERM exits 0")
+
+        rows = journal_rows(g.journal, "SELECT message_id, event, consent_id, key_index FROM deliveries")
+        ids = [r[0] for r in rows]
+        check(len(ids) == len(set(ids)), "no message_id twice in the journal")
+        check("9000000000000001" in ids and "9000000000000011" not in ids and "9000000000000013" not in ids,
+              "the journal keeps accepted deliveries only")
+        check(len(rows) == len(names) + 4 + 5, f"journal rows: {len(rows)}")
+        consents = dict(journal_rows(g.journal, "SELECT consent_id, change FROM consents"))
+        check(consents.get(consent) == 3, "the consents table has the revocation")
+
+        # Restart on the same journal: ids and revocations are remembered.
+        g = Gateway(tmp)
+        b, s = delivery("9000000000000001")
+        expect(g.post(b, s), 200, "duplicate", "after a restart, a delivery kept before")
+        expect(g.post(b4, s4), 200, "after_revocation", "after a restart, an update after the revocation")
+        b5, s5 = delivery("9000000000000014", "consent.updated", consent, publish=time.time())
+        expect(g.post(b5, s5), 200, "after_revocation", "after a restart, a new update of a revoked consent")
+        check(g.stop() == 0, "SIGTERM exits 0 (second run)")
+    finally:
+        g.kill()
+
+    # Source allowlist and the trusted proxy.
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1/32", journal="allow.sqlite")
+    try:
+        b, s = delivery("9000000000000040")
+        expect(g.post(b, s), 403, "forbidden_source", "a source outside --allow")
+        expect(g.post(b, s, headers={"X-Forwarded-For": "192.0.2.1, 10.1.2.3"}), 200, "accepted",
+               "the last X-Forwarded-For hop, from a trusted proxy")
+        b, s = delivery("9000000000000041")
+        expect(g.post(b, s, headers={"X-Forwarded-For": "10.1.2.3, 192.0.2.1"}), 403, "forbidden_source",
+               "only the hop the proxy added counts")
+    finally:
+        g.kill()
+
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", journal="noproxy.sqlite")
+    try:
+        b, s = delivery("9000000000000042")
+        expect(g.post(b, s, headers={"X-Forwarded-For": "10.1.2.3"}), 403, "forbidden_source",
+               "X-Forwarded-For ignored without --trusted-proxy")
+    finally:
+        g.kill()
+
+
+# --- HTTP limits ------------------------------------------------------------
+
+def status_of(raw):
+    line = raw.split(b"\r\n", 1)[0]
+    parts = line.split()
+    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+
+def test_http(tmp):
+    g = Gateway(tmp, "--max-body-size", "64KiB", "--max-connections", "8")
+    try:
+        # A Content-Length over the limit: 413 at once, the body never sent.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+        started = time.time()
+        s.sendall(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 2147483648\r\n"
+                  b"X-Fiskil-Signature: x\r\n\r\n")
+        raw = harness.read_all(s)
+        s.close()
+        check(status_of(raw) == 413 and b'"too_large"' in raw, f"2 GiB Content-Length: 413, got {raw[:80]!r}")
+        check(time.time() - started < 3, "the 413 came before any body byte was sent, at once")
+
+        # A chunked body that grows past the limit.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+        s.sendall(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  b"X-Fiskil-Signature: x\r\n\r\n")
+        chunk = b"a" * 8192
+        try:
+            for _ in range(16):
+                s.sendall(b"2000\r\n" + chunk + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        raw = harness.read_all(s)
+        s.close()
+        check(status_of(raw) == 413, f"a chunked body growing past the limit: 413, got {raw[:80]!r}")
+
+        raw = g.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n")
+        check(status_of(raw) == 431, f"headers over 8 KiB: 431, got {raw[:80]!r}")
+        raw = g.raw(b"GARBAGE\r\n\r\n")
+        check(status_of(raw) == 400, f"a malformed request line: 400, got {raw[:80]!r}")
+        raw = g.raw(b"POST /webhooks/fiskil HTTP/1.0\r\nX-Fiskil-Signature: x\r\n\r\n{}")
+        check(status_of(raw) == 411, f"HTTP/1.0 POST without a length: 411, got {raw[:80]!r}")
+        raw = g.raw(b"GET /healthz HTTP/1.0\r\n\r\n")
+        check(status_of(raw) == 200, "HTTP/1.0 GET answered and closed")
+
+        # More connections than --max-connections: the extra one gets 503.
+        time.sleep(0.5)
+        open_before = g.metric("fiskil_gateway_open_connections")
+        check(open_before == 1, f"only the metrics request's connection is open ({open_before})")
+        time.sleep(0.2)
+        held = [socket.create_connection(("127.0.0.1", g.port), timeout=5) for _ in range(8)]
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+        raw = harness.read_all(extra)
+        extra.close()
+        check(status_of(raw) == 503 and b"too many open connections" in raw, f"connection 9 of 8: 503, got {raw[:80]!r}")
+        held.pop().close()
+        time.sleep(0.3)
+        check(g.metric("fiskil_gateway_open_connections") == 8, "8 connections open (7 held and this one)")
+        for h in held:
+            h.close()
+        time.sleep(0.3)
+        b, sig = delivery("9100000000000001")
+        expect(g.post(b, sig), 200, "accepted", "a delivery once connections were freed")
+        check(g.get("/healthz")[0] == 200, "the gateway is fine after the bad requests")
+        check(g.metric("fiskil_gateway_refused_connections_total") == 1, "one refused connection counted")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+def test_slow(tmp):
+    g = Gateway(tmp, "--read-timeout", "2s")
+    try:
+        results = {}
+
+        def slow_client(kind):
+            s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+            started = time.time()
+            request = (b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\nX-Fiskil-Signature: x\r\n\r\n")
+            data = request if kind == "body" else request[:-4]
+            closed_after = None
+            try:
+                if kind == "body":
+                    s.sendall(data)
+                    data = b"{" * 50
+                for byte in data:
+                    s.sendall(bytes([byte]))
+                    time.sleep(0.5)
+                    if time.time() - started > 8:
+                        break
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            raw = harness.read_all(s)
+            closed_after = time.time() - started
+            s.close()
+            results[kind] = (closed_after, raw)
+
+        threads = [threading.Thread(target=slow_client, args=(k,)) for k in ("headers", "body")]
+        for t in threads:
+            t.start()
+        served = 0
+        deadline = time.time() + 2.5
+        i = 0
+        while time.time() < deadline:
+            b, s = delivery(f"92000000000{i:05d}")
+            expect(g.post(b, s), 200, "accepted", "a delivery while slow clients trickle")
+            served += 1
+            i += 1
+        for t in threads:
+            t.join(20)
+        check(served >= 5, f"deliveries served while slow clients wait ({served})")
+        for kind in ("headers", "body"):
+            closed_after, raw = results.get(kind, (99, b""))
+            check(closed_after < 6, f"a slow client ({kind} one byte every 0.5 s) closed after ~2 s: {closed_after:.1f} s")
+            check(status_of(raw) is None, f"no answer to a timed-out request ({raw[:40]!r})")
+        check(g.metric("fiskil_gateway_read_timeouts_total") == 2, "two read timeouts counted")
+    finally:
+        g.kill()
+
+
+# --- kill -9 under load -----------------------------------------------------
+
+def message_id(prepared):
+    return prepared[0].split(b'"message_id":"')[1].split(b'"')[0].decode()
+
+
+def test_crash(tmp):
+    total = int(os.environ.get("FISKIL_GATEWAY_CRASH_DELIVERIES", "3000"))
+    prepared = [delivery(f"93{i:014d}") for i in range(total)]
+    answers = {}  # message index -> (status, outcome) or None when lost
+    g = Gateway(tmp)
+    killed = threading.Event()
+    lock = threading.Lock()
+
+    def sender(indices):
+        conn = None
+        for i in indices:
+            if conn is None:
+                conn = g.connect(timeout=10)
+            b, s = prepared[i]
+            try:
+                status, body = g.post(b, s, conn=conn)
+                with lock:
+                    answers[i] = (status, body.get("outcome"))
+            except Exception:
+                with lock:
+                    answers[i] = None
+                conn.close()
+                conn = None
+                if killed.is_set():
+                    time.sleep(0.01)
+        if conn is not None:
+            conn.close()
+
+    try:
+        workers = 16
+        threads = [threading.Thread(target=sender, args=(range(w, total, workers),)) for w in range(workers)]
+        for t in threads:
+            t.start()
+        while True:
+            with lock:
+                ok = sum(1 for a in answers.values() if a and a[0] == 200)
+            if ok >= total // 3:
+                break
+            time.sleep(0.005)
+        g.kill()  # SIGKILL the whole process group
+        killed.set()
+        for t in threads:
+            t.join(60)
+        accepted = {i for i, a in answers.items() if a == (200, "accepted")}
+        others = {i: a for i, a in answers.items() if a is not None and a[0] != 200}
+        lost = [i for i in range(total) if answers.get(i) is None]
+        check(not others, f"no non-200 answer before the kill: {list(others.items())[:3]}")
+        check(len(accepted) >= total // 3, f"{len(accepted)} accepted before the kill")
+        check(len(lost) > 0, "some deliveries lost their answer")
+
+        rows = [r[0] for r in journal_rows(g.journal)]
+        check(len(rows) == len(set(rows)), "no message_id twice in the journal after the kill")
+        in_journal = set(rows)
+        missing = [i for i in accepted if message_id(prepared[i]) not in in_journal]
+        check(not missing, f"every 200 is in the journal ({len(missing)} missing)")
+
+        # Restart on the same journal; the sender retries what it did not
+        # hear back. A lost answer whose delivery the journal kept must be a
+        # duplicate; one it did not keep is accepted now.
+        g = Gateway(tmp)
+        retried = {"accepted": 0, "duplicate": 0}
+        conn = g.connect()
+        for i in lost:
+            status, body = g.post(*prepared[i], conn=conn)
+            kept = message_id(prepared[i]) in in_journal
+            want = "duplicate" if kept else "accepted"
+            check((status, body.get("outcome")) == (200, want),
+                  f"retry of a lost answer (kept before the kill: {kept}): {status} {body}")
+            retried[body.get("outcome", "?")] = retried.get(body.get("outcome", "?"), 0) + 1
+        for i in list(accepted)[:200]:
+            status, body = g.post(*prepared[i], conn=conn)
+            check((status, body.get("outcome")) == (200, "duplicate"), f"a retry of a 200: duplicate, got {status} {body}")
+        conn.close()
+        print(f"crash: {len(accepted)} accepted before SIGKILL, {len(lost)} answers lost; "
+              f"their retries: {retried}", flush=True)
+        check(g.stop() == 0, "SIGTERM exits 0")
+        rows = [r[0] for r in journal_rows(g.journal)]
+        check(len(rows) == len(set(rows)), "no message_id twice in the journal at the end")
+        expected = {message_id(prepared[i]) for i in list(accepted) + lost}
+        check(expected <= set(rows), "every delivery acknowledged at the end is in the journal")
+    finally:
+        g.kill()
+
+
+# --- journal unwritable ------------------------------------------------------
+
+def test_fault(tmp):
+    """Makes the journal unwritable under the running gateway with a real
+    fault: its file size limit (RLIMIT_FSIZE, set from outside with
+    prlimit(2)) drops to 1 byte, so every write past the first byte of the
+    database and its WAL fails with EFBIG, as on a full disk. Works as root,
+    for which chmod would not."""
+    g = Gateway(tmp)
+    try:
+        b, s = delivery("9400000000000001")
+        expect(g.post(b, s), 200, "accepted", "before the fault")
+        soft, hard = resource.prlimit(g.proc.pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(g.proc.pid, resource.RLIMIT_FSIZE, (1, hard))
+        faulted = [delivery(f"94000000000001{i:02d}") for i in range(5)]
+        for b, s in faulted:
+            expect(g.post(b, s), 503, "unavailable", "while the journal cannot be written")
+        check(g.get("/readyz")[0] == 503, "/readyz 503 while the journal cannot be written")
+        check(g.get("/healthz")[0] == 200, "/healthz still 200")
+        check(g.logged("journal_write_failed"), "the failure is logged: " + g.stderr()[-1500:])
+        b, s = delivery("9400000000000001")
+        expect(g.post(b, s), 200, "duplicate", "a delivery kept before the fault is still a duplicate")
+
+        resource.prlimit(g.proc.pid, resource.RLIMIT_FSIZE, (soft, hard))
+        deadline = time.time() + 10
+        while time.time() < deadline and g.get("/readyz")[0] != 200:
+            time.sleep(0.1)
+        check(g.get("/readyz")[0] == 200, "/readyz 200 again once the journal is writable")
+        for b, s in faulted:
+            expect(g.post(b, s), 200, "accepted", "the provider's retry after recovery: accepted afresh")
+        check(g.stop() == 0, "SIGTERM exits 0")
+        rows = [r[0] for r in journal_rows(g.journal)]
+        check(sorted(rows) == sorted(["9400000000000001"] + [f"94000000000001{i:02d}" for i in range(5)]),
+              f"the journal has each delivery once: {rows}")
+    finally:
+        g.kill()
+
+
+# --- SIGHUP rotation ---------------------------------------------------------
+
+def test_sighup(tmp):
+    tmp = pathlib.Path(tmp)
+    current, previous = tmp / "current.b64", tmp / "previous.b64"
+    current.write_text(harness.SECRET + "\n")
+    previous.write_text(harness.SECRET + "\n")
+    g = Gateway(tmp, secrets=[current, previous])
+    try:
+        before, sb = delivery("9500000000000001")
+        expect(g.post(before, sb), 200, "accepted", "before the rotation")
+        stop = threading.Event()
+        failed = []
+        sent = [0]
+
+        def flow():
+            i = 0
+            conn = g.connect()
+            while not stop.is_set():
+                b, s = delivery(f"95100000{i:08d}")
+                status, body = g.post(b, s, conn=conn)
+                if status != 200:
+                    failed.append((status, body))
+                i += 1
+                sent[0] = i
+            conn.close()
+
+        t = threading.Thread(target=flow)
+        t.start()
+        time.sleep(0.5)
+        current.write_text(harness.SECRET_ROTATED + "\n")
+        g.signal(signal.SIGHUP)
+        time.sleep(1.0)
+        # A bad new file keeps the configuration in service.
+        current.write_text("not base64 at all!\n")
+        g.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        stop.set()
+        t.join(30)
+        check(not failed, f"no delivery failed during the rotation: {failed[:3]}")
+        check(sent[0] > 20, f"deliveries flowed during the rotation ({sent[0]})")
+        check(g.logged("configuration_reloaded"), "the reload is logged")
+        check(g.logged("configuration_reload_failed"), "a bad secret file is logged")
+        check(harness.SECRET not in g.stderr() and harness.SECRET_ROTATED not in g.stderr(), "no secret in the logs")
+        b, s = delivery("9500000000000002", secret=harness.SECRET_ROTATED)
+        expect(g.post(b, s), 200, "accepted", "signed with the new secret after SIGHUP")
+        b, s = delivery("9500000000000003")
+        expect(g.post(b, s), 200, "accepted", "signed with the previous secret, still configured")
+        expect(g.post(before, sb), 200, "duplicate", "deduplication survives the rotation")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+# --- the journal consumer -----------------------------------------------------
+
+def test_consumer(tmp):
+    consumer = os.environ.get("FISKIL_JOURNAL_CONSUMER", "")
+    if not consumer:
+        print("SKIP: FISKIL_JOURNAL_CONSUMER not set (built with -Dexamples=true)")
+        return
+    g = Gateway(tmp)
+    ids = [f"96{i:014d}" for i in range(400)]
+    try:
+        conn = g.connect()
+        for i in ids:
+            expect(g.post(*delivery(i), conn=conn), 200, "accepted", "a delivery for the consumer")
+        conn.close()
+        # The consumer is killed mid-stream (SIGKILL) again and again, then
+        # runs to the end; each event must come out exactly once.
+        seen = []
+        env = dict(os.environ, FISKIL_CONSUMER_DELAY_US="2000")
+        for _ in range(4):
+            p = subprocess.Popen([consumer, str(g.journal)], stdout=subprocess.PIPE, env=env, start_new_session=True)
+            time.sleep(0.25)
+            os.killpg(p.pid, signal.SIGKILL)
+            out, _ = p.communicate()
+            seen += out.decode().splitlines()
+        out = subprocess.run([consumer, str(g.journal)], capture_output=True, check=True, timeout=60).stdout
+        seen += out.decode().splitlines()
+        effects = [r[0] for r in journal_rows(g.journal, "SELECT message_id FROM consumer_effects ORDER BY seq")]
+        check(sorted(effects) == sorted(ids), f"each event's effect exactly once: {len(effects)} effects for "
+                                              f"{len(ids)} ids, {len(set(effects))} distinct")
+        got = [line.split()[1] for line in seen if line.strip()]
+        check(len(got) == len(set(got)) and set(got) <= set(ids),
+              f"no event printed twice ({len(got)} lines, {len(set(got))} distinct)")
+        check(len(got) >= len(ids) - 4, "at most one line lost per kill (printed after the commit)")
+        check(all(line.split()[2] == "banking.accounts.sync.completed" for line in seen if line.strip()),
+              "the consumer names each event")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+GROUPS = {
+    "outcomes": test_outcomes,
+    "http": test_http,
+    "slow": test_slow,
+    "crash": test_crash,
+    "fault": test_fault,
+    "sighup": test_sighup,
+    "consumer": test_consumer,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if not harness.GATEWAY:
+        print("FISKIL_GATEWAY is not set", file=sys.stderr)
+        return 2
+    tmp = tempfile.mkdtemp(prefix="fiskil-gateway-test-")
+    try:
+        GROUPS[sys.argv[1]](tmp)
+    except Exception as e:  # an unexpected error is a failure too
+        import traceback
+        traceback.print_exc()
+        failures.append(repr(e))
+    finally:
+        harness.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
