@@ -43,7 +43,7 @@ import harness  # noqa: E402
 
 PLAIN = int(os.environ.get("FISKIL_CLUSTER_DELIVERIES", "2000"))
 CONSENTS = int(os.environ.get("FISKIL_CLUSTER_CONSENTS", "40"))
-RETRY_WAITS = [0.2, 0.4, 0.8, 1.6, 3.2]  # the provider's 5 retries, compressed
+RETRY_WAITS = [0.3, 0.6, 1.2, 2.4, 4.8]  # the provider's 5 retries, compressed
 STREAM = "FISKIL"
 
 
@@ -163,7 +163,10 @@ def consent_task(replicas, log, c):
             send(name, "consent.updated", dt)
 
 
-def faults(cluster, replicas, progress, total, errors):
+def faults(cluster, replicas, progress, total, errors, nats_back):
+    """At 30% of the tasks, SIGKILL a NATS node and restart it (the sender
+    does not pass 60% before it is back, so both faults happen under load);
+    at 60%, SIGKILL a gateway replica and restart it."""
     try:
         while progress[0] < total * 0.3:
             time.sleep(0.05)
@@ -174,6 +177,7 @@ def faults(cluster, replicas, progress, total, errors):
         node.start()
         cluster.wait_ready(timeout=60)
         print("fault: nats node %s back at %d/%d" % (node.name, progress[0], total), flush=True)
+        nats_back.set()
         while progress[0] < total * 0.6:
             time.sleep(0.05)
         victim = random.randrange(2)
@@ -182,6 +186,7 @@ def faults(cluster, replicas, progress, total, errors):
         print("fault: gateway replica %d back at %d/%d" % (victim, progress[0], total), flush=True)
     except Exception as e:
         errors.append(e)
+        nats_back.set()
 
 
 def read_stream(stream_check, urls):
@@ -241,16 +246,21 @@ def main():
             random.shuffle(tasks)
             progress = [0]
             errors = []
-            fault_thread = threading.Thread(target=faults, args=(cluster, replicas, progress, len(tasks), errors))
+            nats_back = threading.Event()
+            fault_thread = threading.Thread(target=faults,
+                                            args=(cluster, replicas, progress, len(tasks), errors, nats_back))
             fault_thread.start()
+            gate = int(len(tasks) * 0.55)
 
-            def run(task):
+            def run(index, task):
+                if index >= gate:
+                    nats_back.wait(90)
                 kind, n = task
                 (plain_task if kind == "plain" else consent_task)(replicas, log, n)
                 progress[0] += 1
 
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
-                for f in [pool.submit(run, t) for t in tasks]:
+                for f in [pool.submit(run, i, t) for i, t in enumerate(tasks)]:
                     f.result()
             fault_thread.join()
             if errors:
