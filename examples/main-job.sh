@@ -6,9 +6,14 @@
 #
 #   bash examples/main-job.sh BUILD_DIR
 #
-# 1. the library (examples/verify_samples) verifies, parses and dispatches
+# 1. the gateway (gateway/fiskil-gateway) runs on a free port with the sample
+#    secrets and a fresh journal in a temporary directory; every sample
+#    delivery is sent to it (with a retry, a duplicate, a tampered and a stale
+#    one) and each answer printed; then the journal's rows, the journal
+#    consumer's output, and a clean stop (SIGTERM, exit status 0);
+# 2. the library (examples/verify_samples) verifies, parses and dispatches
 #    every sample delivery in tests/fixtures, and refuses a tampered one;
-# 2. the command-line tool (tools/fiskil-webhook) signs, verifies and inspects
+# 3. the command-line tool (tools/fiskil-webhook) signs, verifies and inspects
 #    a few of them, and refuses a tampered and a stale delivery.
 #
 # Each command is shown before its output, with its exit status when that is
@@ -40,10 +45,66 @@ show() {
   if [ "$status" -ne 0 ]; then echo "(exit status $status, as expected)"; fi
 }
 
-heading "1. The library: verify, parse and dispatch every sample delivery"
+heading "1. The gateway: $shown_build/gateway/fiskil-gateway, its journal and a consumer"
+if [ ! -x "$build/gateway/fiskil-gateway" ]; then
+  echo "(not built: configure with -Dgateway=true, the default)"
+else
+  work=$(mktemp -d)
+  gateway_pid=
+  stop_gateway() {
+    if [ -n "$gateway_pid" ] && kill -0 "$gateway_pid" 2>/dev/null; then kill -KILL "$gateway_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+  }
+  trap stop_gateway EXIT
+  TMP=$work  # as shown in the commands below
+  journal=$TMP/journal.sqlite
+  echo "Started as (its log goes to $work/gateway.log; here its first line, the address):"
+  echo "\$ fiskil-gateway --listen 127.0.0.1:0 --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 --journal \$TMP/journal.sqlite"
+  coproc GATEWAY { exec "$build/gateway/fiskil-gateway" --listen 127.0.0.1:0 \
+      --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 \
+      --journal "$journal" 2>"$work/gateway.log"; }
+  gateway_pid=$GATEWAY_PID
+  if ! read -r -t 20 first_line <&"${GATEWAY[0]}"; then
+    echo "main-job: FAILED: the gateway did not start:" >&2
+    cat "$work/gateway.log" >&2
+    exit 1
+  fi
+  echo "$first_line"
+  port=${first_line##*:}
+
+  echo
+  echo "Every sample delivery, re-stamped now and signed with the sample secret, then a retry,"
+  echo "a duplicate, a tampered and a stale one; each with the gateway's answer:"
+  show 0 "python3 examples/send_samples.py $port tests/fixtures"
+
+  echo
+  echo "The journal's rows (python3's sqlite3 module; the schema is in docs/gateway.md):"
+  show 0 "python3 -c \"import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); [print(*row, sep='  ') for row in db.execute('SELECT seq, message_id, event, consent_id, key_index, length(body) FROM deliveries ORDER BY seq')]\" \$TMP/journal.sqlite | sed 's/^/  /'"
+
+  echo
+  echo "The journal consumer acts on each kept delivery exactly once (its cursor is in the journal):"
+  show 0 "$shown_build/gateway/journal_consumer \$TMP/journal.sqlite | sed 's/^/  /'"
+  echo "Run again, it has nothing left to do:"
+  show 0 "$shown_build/gateway/journal_consumer \$TMP/journal.sqlite | wc -l"
+
+  echo
+  echo "Stopped with SIGTERM: it finishes what is in flight, commits, and exits 0:"
+  kill -TERM "$gateway_pid"
+  status=0
+  wait "$gateway_pid" || status=$?
+  gateway_pid=
+  echo "exit status $status; its log (one structured line per event, never a secret):"
+  sed 's/^/  /' "$work/gateway.log"
+  if [ "$status" -ne 0 ]; then
+    echo "main-job: FAILED: the gateway exited with $status" >&2
+    exit 1
+  fi
+fi
+
+heading "2. The library: verify, parse and dispatch every sample delivery"
 show 0 "$shown_build/examples/verify_samples tests/fixtures"
 
-heading "2. The command-line tool: $shown_build/tools/fiskil-webhook"
+heading "3. The command-line tool: $shown_build/tools/fiskil-webhook"
 echo "The signature that belongs in X-Fiskil-Signature for a body:"
 show 0 "fiskil-webhook sign --secret-file tests/fixtures/secret.b64 tests/fixtures/consent_revoked.json"
 sig=$(fiskil-webhook sign --secret-file tests/fixtures/secret.b64 tests/fixtures/consent_revoked.json)

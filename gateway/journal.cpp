@@ -346,6 +346,7 @@ class journal final : public storage {
       recovered();
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(verdicts[i]);
+    batch.clear();  // release the callbacks (and the connections they hold) now
   }
 
   void recovered() {

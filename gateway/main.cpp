@@ -96,8 +96,11 @@ int main(int argc, char** argv) {
         });
     http.run();
     signals.stop();
+    // Before the server is destroyed: the journal's pending callbacks hold
+    // connections, which must be released while the server's io_context
+    // still exists.
+    if (store) store->stop();
   }
-  if (store) store->stop();
   gw::log("info", "stopped", {{"status", std::to_string(status)}});
   return status;
 }

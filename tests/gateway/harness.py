@@ -169,6 +169,8 @@ class Gateway:
         self._drain.join(5)
         if self in _running:
             _running.remove(self)
+        if self.proc.returncode != 0:  # a sanitizer's report, for one
+            print(f"gateway exited {self.proc.returncode}; its stderr ends with:\n{self.stderr()[-6000:]}", flush=True)
         return self.proc.returncode
 
     def kill(self):
