@@ -19,6 +19,13 @@ connections and many distinct deliveries pre-signed with Python's hmac:
   durable@2000/s  the durable gateway at a fixed rate (wrk's delay(): each
               connection waits connections/rate between requests)
 
+and with --jetstream (needs nats-server; docs/jetstream.md), the gateway
+with --nats on JetStream started for the row (file storage, temporary dir):
+
+  jetstream-1     one nats-server node, stream replicas 1
+  jetstream-3     a three-node cluster on this machine, stream replicas 3
+  jetstream-N@2000/s  the same at the fixed rate
+
 and reports deliveries/s, latency p50/p99/p99.9 (wrk's), and the CPU time
 wrk and the gateway used (from getrusage and /proc), which says whether the
 load generator could be the bottleneck: see the notes written with the table.
@@ -109,6 +116,7 @@ def main():
     parser.add_argument("--rate", type=int, default=2000, help="the fixed-rate row's deliveries per second")
     parser.add_argument("--out", help="directory for gateway.md and gateway.json")
     parser.add_argument("--smoke", action="store_true", help="brief runs: checks that everything works")
+    parser.add_argument("--jetstream", action="store_true", help="also the JetStream rows (needs nats-server)")
     args = parser.parse_args()
     if args.smoke:
         args.seconds = 1
@@ -138,10 +146,21 @@ def main():
             ("duplicates", ["--journal", ":memory:"], "dup", 0),
             (f"durable@{args.rate}/s", ["--journal", str(tmp / "journal2.sqlite")], "e", 1),
         ]
+        if args.jetstream:
+            plan += [("jetstream-1", [], "f", 0), ("jetstream-3", [], "g", 0),
+                     (f"jetstream-1@{args.rate}/s", [], "h", 1), (f"jetstream-3@{args.rate}/s", [], "i", 1)]
         for name, extra, prefix, fixed in plan:
+            cluster = None
+            if name.startswith("jetstream-"):
+                sys.path.insert(0, str(SOURCE / "tests" / "cluster"))
+                import nats_cluster
+                nodes = int(name.split("-")[1].split("@")[0])
+                cluster = nats_cluster.Cluster(nodes).__enter__()
+                extra = ["--nats", cluster.urls, "--stream-replicas", str(nodes)]
             deliveries = tmp / f"{prefix}.txt"
             count = 1000 if name == "duplicates" else distinct
-            write_deliveries(deliveries, count, {"a": "81", "b": "82", "c": "83", "dup": "84", "e": "85"}[prefix], secret)
+            write_deliveries(deliveries, count, {"a": "81", "b": "82", "c": "83", "dup": "84", "e": "85", "f": "86",
+                                                 "g": "87", "h": "88", "i": "89"}[prefix], secret)
             g = Gateway(binary, tmp, common + extra)
             try:
                 if name == "duplicates":  # seen once before the measured run
@@ -155,6 +174,8 @@ def main():
                 result["gateway_cpu_s"] = cpu_seconds(g.proc.pid) - cpu_before
             finally:
                 g.stop()
+                if cluster is not None:
+                    cluster.close()
             result["name"] = name
             result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
             errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "non_2xx"))
