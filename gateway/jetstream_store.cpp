@@ -310,9 +310,14 @@ struct jetstream_store::impl {
         }
       } else if (set_up && unhealthy && connected) {
         jsStreamInfo* si = nullptr;
-        if (js_GetStreamInfo(&si, js, options.stream.c_str(), nullptr, nullptr) == NATS_OK) {
+        const natsStatus s = js_GetStreamInfo(&si, js, options.stream.c_str(), nullptr, nullptr);
+        if (s == NATS_OK) {
           unhealthy = false;
           log("jetstream: stream " + options.stream + " answers again");
+        } else if (s == NATS_NOT_FOUND) {
+          // Deleted under the running gateway: create it again.
+          log("jetstream: stream " + options.stream + " is gone; creating it again");
+          set_up = false;
         }
         jsStreamInfo_Destroy(si);
       }
@@ -606,22 +611,22 @@ std::unique_ptr<jetstream_store> jetstream_store::open(const jetstream_options& 
 void jetstream_store::append(record r, std::function<void(stored)> done) {
   impl& self = *impl_;
   {
-    std::lock_guard lock(self.stop_mu);
-    if (self.stopped) {
-      // No worker is left: answer from a thread of its own (never from here).
-      ++self.rejected;
-      std::thread([done = std::move(done)] { done(stored::unavailable); }).detach();
+    // stopping is set under queue_mu, and the workers leave only once it is
+    // set and the queue is empty: a job pushed here is always handled.
+    std::unique_lock lock(self.queue_mu);
+    if (!self.stopping) {
+      impl::job j{std::move(r), std::move(done), false};
+      j.rejected = self.in_flight.fetch_add(1, std::memory_order_relaxed) >= self.options.max_in_flight;
+      self.queue.push_back(std::move(j));
+      lock.unlock();
+      self.queue_cv.notify_one();
       return;
     }
   }
-  impl::job j{std::move(r), std::move(done), false};
-  if (self.in_flight.fetch_add(1, std::memory_order_relaxed) >= self.options.max_in_flight || self.stopping)
-    j.rejected = true;
-  {
-    std::lock_guard lock(self.queue_mu);
-    self.queue.push_back(std::move(j));
-  }
-  self.queue_cv.notify_one();
+  // Stopped: no worker is left. Answer from a thread of its own (never from
+  // inside append).
+  ++self.rejected;
+  std::thread([done = std::move(done)] { done(stored::unavailable); }).detach();
 }
 
 bool jetstream_store::ready() const {

@@ -453,6 +453,24 @@ TEST_CASE("stop answers every append in flight, once") {
   check_each_done_once();
 }
 
+TEST_CASE("a stream deleted under the running store: unavailable, then created again") {
+  auto store = open_store(options_for("GONE"));
+  CHECK(put(*store, delivery("g-1")) == stored::kept);
+  {
+    client c;
+    REQUIRE(js_DeleteStream(c.js, "GONE", nullptr, nullptr) == NATS_OK);
+  }
+  CHECK(put(*store, delivery("g-2")) == stored::unavailable);
+  CHECK_FALSE(store->ready());
+  for (int i = 0; i < 200 && !store->ready(); ++i) std::this_thread::sleep_for(50ms);
+  CHECK(store->ready());
+  CHECK(put(*store, delivery("g-2")) == stored::kept);
+  store->stop();
+  check_each_done_once();
+  client c;
+  CHECK(c.ids("GONE") == std::vector<std::string>{"g-2"});
+}
+
 TEST_CASE("no server at start: not ready, unavailable, and stop is prompt") {
   fg::jetstream_options o = options_for("NOSERVER");
   o.servers = env("FISKIL_NATS_DEAD_URL", "nats://127.0.0.1:1");
