@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -181,7 +183,26 @@ struct client {
 // as with a hung server or a lost quorum. Always continued.
 struct paused_server {
   pid_t pid;
-  explicit paused_server(pid_t p) : pid(p) { REQUIRE(kill(pid, SIGSTOP) == 0); }
+  explicit paused_server(pid_t p) : pid(p) {
+    REQUIRE(kill(pid, SIGSTOP) == 0);
+    // The signal is asynchronous: wait until every thread of the server is
+    // stopped, or it may still answer the first requests.
+    bool all_stopped = false;
+    for (int i = 0; i < 400 && !all_stopped; ++i) {
+      all_stopped = true;
+      const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+      for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+        std::ifstream stat(task.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        const std::size_t close = line.rfind(')');
+        const char state = close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
+        all_stopped = all_stopped && (state == 'T' || state == 't');
+      }
+      if (!all_stopped) std::this_thread::sleep_for(5ms);
+    }
+    REQUIRE(all_stopped);
+  }
   ~paused_server() { resume(); }
   void resume() {
     if (pid != 0) kill(pid, SIGCONT);
