@@ -15,6 +15,8 @@ connections and many distinct deliveries pre-signed with Python's hmac:
               every POST 200 without looking at it (the HTTP floor)
   memory      the gateway with --journal :memory: (the library's cost)
   durable     the gateway with the SQLite journal on disk (synchronous=FULL)
+  durable, 4x connections: the same with four times the connections (a
+              group commit's batch is at most one delivery per connection)
   duplicates  every delivery already seen (the idempotent fast path)
   durable@2000/s  the durable gateway at a fixed rate (wrk's delay(): each
               connection waits connections/rate between requests)
@@ -43,6 +45,7 @@ import pathlib
 import platform
 import resource
 import shutil
+import statistics
 import signal
 import subprocess
 import sys
@@ -92,6 +95,17 @@ class Gateway:
                 self.proc.wait()
 
 
+def outcome_counts(port):
+    """The gateway's accepted and duplicate counters (whole run)."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    counts = {}
+    for outcome in ("accepted", "duplicate"):
+        prefix = 'fiskil_gateway_deliveries_total{outcome="%s"} ' % outcome
+        counts[outcome] = int(float(next((l[len(prefix):] for l in text.splitlines() if l.startswith(prefix)), "0")))
+    return counts
+
+
 def run_wrk(port, deliveries, seconds, connections, threads, pause_ms=0):
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
@@ -113,6 +127,8 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--gateway-threads", type=int, default=0, help="--threads of the gateway (0: its default)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="run every row this many times, interleaved; the table has each row's median")
     parser.add_argument("--rate", type=int, default=2000, help="the fixed-rate row's deliveries per second")
     parser.add_argument("--out", help="directory for gateway.md and gateway.json")
     parser.add_argument("--smoke", action="store_true", help="brief runs: checks that everything works")
@@ -120,6 +136,7 @@ def main():
     args = parser.parse_args()
     if args.smoke:
         args.seconds = 1
+        args.rounds = 1
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk (bash .ci/setup does)")
     binary = pathlib.Path(args.build_dir).resolve() / "gateway" / "fiskil-gateway"
@@ -128,71 +145,115 @@ def main():
     secret_file = SOURCE / "tests" / "fixtures" / "secret.b64"
     secret = secret_file.read_text().strip()
     seconds = int(args.seconds) if args.seconds >= 1 else 1
-    # Enough distinct deliveries for any row at up to 60,000 per second.
-    distinct = 2000 if args.smoke else int(60000 * seconds)
+    # Enough distinct deliveries for every row at up to 40,000 per second
+    # (the table says when a row ran out: its duplicates are counted).
+    distinct = 2000 if args.smoke else int(40000 * seconds)
     common = ["--secret-file", str(secret_file), "--message-capacity", str(max(1 << 16, 2 * distinct)),
               "--consent-capacity", "65536", "--max-connections", "4096"]
     if args.gateway_threads:
         common += ["--threads", str(args.gateway_threads)]
 
-    rows = []
+    runs = []
     failed = False
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="fiskil-gateway-bench-") as tmp:
         tmp = pathlib.Path(tmp)
         plan = [
-            ("floor", ["--empty-server"], "a", 0),
-            ("memory", ["--journal", ":memory:"], "b", 0),
-            ("durable", ["--journal", str(tmp / "journal.sqlite")], "c", 0),
-            ("duplicates", ["--journal", ":memory:"], "dup", 0),
-            (f"durable@{args.rate}/s", ["--journal", str(tmp / "journal2.sqlite")], "e", 1),
+            ("floor", ["--empty-server"], 0),
+            ("memory", ["--journal", ":memory:"], 0),
+            ("durable", ["--journal", "durable"], 0),
+            (f"durable, {4 * args.connections} connections", ["--journal", "durable4"], 4),
+            ("duplicates", ["--journal", ":memory:"], 0),
+            (f"durable@{args.rate}/s", ["--journal", "fixed"], 1),
         ]
         if args.jetstream:
-            plan += [("jetstream-1", [], "f", 0), ("jetstream-3", [], "g", 0),
-                     (f"jetstream-1@{args.rate}/s", [], "h", 1), (f"jetstream-3@{args.rate}/s", [], "i", 1)]
-        for name, extra, prefix, fixed in plan:
-            cluster = None
-            if name.startswith("jetstream-"):
-                sys.path.insert(0, str(SOURCE / "tests" / "cluster"))
-                import nats_cluster
-                nodes = int(name.split("-")[1].split("@")[0])
-                cluster = nats_cluster.Cluster(nodes).__enter__()
-                extra = ["--nats", cluster.urls, "--stream-replicas", str(nodes)]
-            deliveries = tmp / f"{prefix}.txt"
-            count = 1000 if name == "duplicates" else distinct
-            write_deliveries(deliveries, count, {"a": "81", "b": "82", "c": "83", "dup": "84", "e": "85", "f": "86",
-                                                 "g": "87", "h": "88", "i": "89"}[prefix], secret)
-            g = Gateway(binary, tmp, common + extra)
-            try:
-                if name == "duplicates":  # seen once before the measured run
-                    run_wrk(g.port, deliveries, 1, 4, 1)
-                connections, pause = args.connections, 0
-                if fixed:
-                    connections = 20
-                    pause = int(1000 * connections / args.rate)
-                cpu_before = cpu_seconds(g.proc.pid)
-                result = run_wrk(g.port, deliveries, seconds, connections, args.wrk_threads, pause)
-                result["gateway_cpu_s"] = cpu_seconds(g.proc.pid) - cpu_before
-            finally:
-                g.stop()
-                if cluster is not None:
-                    cluster.close()
-            result["name"] = name
-            result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
-            errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "non_2xx"))
-            if errors:
-                failed = True
-                print(f"{name}: {errors} errors or non-2xx answers: {result}", file=sys.stderr)
-            rows.append(result)
-            print(f"{name:<16} {result['per_second']:>9.0f}/s  p50 {result['p50_us'] / 1000:.2f} ms  "
-                  f"p99 {result['p99_us'] / 1000:.2f} ms  p99.9 {result['p999_us'] / 1000:.2f} ms  "
-                  f"CPU: wrk {result['wrk_cpu_s']:.1f} s, gateway {result['gateway_cpu_s']:.1f} s", flush=True)
+            sys.path.insert(0, str(SOURCE / "tests" / "cluster"))
+            plan += [("jetstream-1", ["nats:1"], 0), ("jetstream-3", ["nats:3"], 0),
+                     (f"jetstream-1@{args.rate}/s", ["nats:1"], 1), (f"jetstream-3@{args.rate}/s", ["nats:3"], 1)]
+        for round_number in range(args.rounds):
+            for index, (name, extra, fixed) in enumerate(plan):
+                prefix = f"8{index}{round_number}"
+                deliveries = tmp / "deliveries.txt"
+                count = 1000 if name == "duplicates" else distinct
+                write_deliveries(deliveries, count, prefix, secret)
+                extra = [str(tmp / f"{a}-{round_number}.sqlite") if a in ("durable", "durable4", "fixed") else a
+                         for a in extra]
+                cluster = None
+                if extra and extra[0].startswith("nats:"):
+                    import nats_cluster  # tests/cluster: nodes on free ports, always stopped
+                    nodes = int(extra[0].split(":")[1])
+                    cluster = nats_cluster.Cluster(nodes).__enter__()
+                    extra = ["--nats", cluster.urls, "--stream-replicas", str(nodes)]
+                try:
+                    g = Gateway(binary, tmp, common + extra)
+                except BaseException:
+                    if cluster is not None:
+                        cluster.close()
+                    raise
+                try:
+                    if name == "duplicates":  # seen once before the measured run
+                        run_wrk(g.port, deliveries, 1, 4, 1)
+                    connections, pause = args.connections, 0
+                    if fixed == 4:
+                        connections = 4 * args.connections
+                    elif fixed:
+                        # A connection sends, waits for the answer, then
+                        # pauses: calibrate the pause on other deliveries so
+                        # that connections / (pause + latency) is the rate.
+                        probe_file = tmp / "probe.txt"
+                        write_deliveries(probe_file, 40000, prefix + "9", secret)
+                        connections = 32
+                        pause = int(1000 * connections / args.rate)
+                        for _ in range(2):  # the first probe also warms the journal up
+                            probe = run_wrk(g.port, probe_file, 2, connections, 1, pause)
+                            achieved = probe["requests"] / (probe["duration_us"] / 1e6)
+                            latency_ms = 1000 * connections / achieved - pause
+                            pause = max(1, round(1000 * connections / args.rate - latency_ms))
+                        before = outcome_counts(g.port)
+                    else:
+                        before = {"accepted": 0, "duplicate": 0} if name != "duplicates" else outcome_counts(g.port)
+                    cpu_before = cpu_seconds(g.proc.pid)
+                    result = run_wrk(g.port, deliveries, seconds, connections, args.wrk_threads, pause)
+                    result["gateway_cpu_s"] = cpu_seconds(g.proc.pid) - cpu_before
+                    after = outcome_counts(g.port)
+                    result.update({k: after[k] - before[k] for k in after})
+                finally:
+                    g.stop()
+                    if cluster is not None:
+                        cluster.close()
+                result["name"] = name
+                result["round"] = round_number
+                result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
+                errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "non_2xx"))
+                if errors:
+                    failed = True
+                    print(f"{name}: {errors} errors or non-2xx answers: {result}", file=sys.stderr)
+                runs.append(result)
+                print(f"{name:<16} {result['per_second']:>9.0f}/s  p50 {result['p50_us'] / 1000:.2f} ms  "
+                      f"p99 {result['p99_us'] / 1000:.2f} ms  p99.9 {result['p999_us'] / 1000:.2f} ms  "
+                      f"CPU: wrk {result['wrk_cpu_s']:.1f} s, gateway {result['gateway_cpu_s']:.1f} s; "
+                      f"accepted {result['accepted']}, duplicate {result['duplicate']}", flush=True)
+    load_after = os.getloadavg()
 
+    rows = []
+    for name, _, _ in plan:
+        mine = [r for r in runs if r["name"] == name]
+        median = {"name": name}
+        for key in mine[0]:
+            if key not in ("name", "round"):
+                median[key] = statistics.median(r[key] for r in mine)
+        rows.append(median)
     by = {r["name"]: r for r in rows}
     floor = by["floor"]["per_second"]
     ratios = {
         "memory / floor": by["memory"]["per_second"] / floor,
         "duplicates / floor": by["duplicates"]["per_second"] / floor,
     }
+    print(f"medians of {args.rounds} round(s); load average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
+    for name in [r["name"] for r in rows]:
+        r = next(x for x in rows if x["name"] == name)
+        print(f"  {name:<16} {r['per_second']:>9.0f}/s  p50 {r['p50_us'] / 1000:.2f} ms  p99 {r['p99_us'] / 1000:.2f} ms  "
+              f"p99.9 {r['p999_us'] / 1000:.2f} ms")
     for k, v in ratios.items():
         print(f"{k}: {v:.2f}")
     if args.out:
@@ -200,13 +261,14 @@ def main():
         out.mkdir(parents=True, exist_ok=True)
         machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
         (out / "gateway.json").write_text(json.dumps({"machine": machine, "seconds": seconds,
-                                                      "connections": args.connections, "rows": rows,
-                                                      "ratios": ratios}, indent=2) + "\n")
-        lines = ["| row | deliveries/s | p50 ms | p99 ms | p99.9 ms | wrk CPU s | gateway CPU s |",
-                 "|---|---:|---:|---:|---:|---:|---:|"]
+                                                      "connections": args.connections, "rounds": args.rounds,
+                                                      "load_average_before_after": [load_before, load_after],
+                                                      "rows": rows, "runs": runs, "ratios": ratios}, indent=2) + "\n")
+        lines = ["| row | deliveries/s | p50 ms | p99 ms | p99.9 ms | wrk CPU s | gateway CPU s | accepted | duplicate |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             lines.append(f"| {r['name']} | {r['per_second']:.0f} | {r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} | "
-                         f"{r['p999_us'] / 1000:.2f} | {r['wrk_cpu_s']:.1f} | {r['gateway_cpu_s']:.1f} |")
+                         f"{r['p999_us'] / 1000:.2f} | {r['wrk_cpu_s']:.1f} | {r['gateway_cpu_s']:.1f} | {r['accepted']} | {r['duplicate']} |")
         (out / "gateway-table.md").write_text("\n".join(lines) + "\n")
     return 1 if failed else 0
 

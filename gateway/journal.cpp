@@ -105,6 +105,9 @@ class journal final : public storage {
       } else {
         queue_.push_back(pending{std::move(r), std::move(done)});
       }
+      // A busy writer takes the queue when its batch is committed: waking
+      // it is needed (a futex call) only while it waits.
+      if (!writer_waiting_) return;
     }
     wake_.notify_one();
   }
@@ -196,7 +199,8 @@ class journal final : public storage {
         find_consent_.prepare(db_, "SELECT change, publish_time_ns FROM consents WHERE consent_id = ?1") &&
         insert_.prepare(db_,
                         "INSERT INTO deliveries (message_id, event, consent_id, publish_time_ns, received_time_ns,"
-                        " key_index, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") &&
+                        " key_index, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                        " ON CONFLICT (message_id) DO NOTHING") &&
         upsert_consent_.prepare(db_,
                                 "INSERT INTO consents (consent_id, change, publish_time_ns, message_id)"
                                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consent_id) DO UPDATE SET"
@@ -227,19 +231,42 @@ class journal final : public storage {
     return ::stat(options_.path.c_str(), &st) == 0 && st.st_ino == inode_;
   }
 
+  // insert_row inserts r, or nothing when its message_id is there already.
+  bool insert_row(const record& r, int& rc) {
+    insert_.reset();
+    insert_.text(1, r.message_id);
+    insert_.text(2, r.event_name);
+    if (r.consent_change) insert_.text(3, r.consent_id);
+    insert_.integer(4, r.publish_time_ns);
+    insert_.integer(5, r.received_time_ns);
+    insert_.integer(6, static_cast<std::int64_t>(r.key_index));
+    insert_.blob(7, r.body);
+    insert_.text(8, r.signature);
+    rc = insert_.step();
+    insert_.reset();
+    return rc == SQLITE_DONE;
+  }
+
   // decide classifies one record inside the open transaction. Returns false
   // on a database error.
   bool decide(const record& r, stored& verdict) {
+    int rc = SQLITE_DONE;
+    if (!r.consent_change) {
+      // One B-tree descent: the unique message_id refuses a second row.
+      if (!insert_row(r, rc)) return false;
+      verdict = sqlite3_changes(db_) == 1 ? stored::kept : stored::duplicate;
+      return true;
+    }
     find_id_.reset();
     find_id_.text(1, r.message_id);
-    int rc = find_id_.step();
+    rc = find_id_.step();
     find_id_.reset();
     if (rc == SQLITE_ROW) {
       verdict = stored::duplicate;
       return true;
     }
     if (rc != SQLITE_DONE) return false;
-    if (r.consent_change) {
+    {
       const int kind = static_cast<int>(*r.consent_change);
       find_consent_.reset();
       find_consent_.text(1, r.consent_id);
@@ -263,19 +290,8 @@ class journal final : public storage {
         if (rc != SQLITE_DONE) return false;
       }
     }
-    insert_.reset();
-    insert_.text(1, r.message_id);
-    insert_.text(2, r.event_name);
-    if (r.consent_change) insert_.text(3, r.consent_id);
-    insert_.integer(4, r.publish_time_ns);
-    insert_.integer(5, r.received_time_ns);
-    insert_.integer(6, static_cast<std::int64_t>(r.key_index));
-    insert_.blob(7, r.body);
-    insert_.text(8, r.signature);
-    rc = insert_.step();
-    insert_.reset();
-    if (rc != SQLITE_DONE) return false;
-    if (r.consent_change) {
+    if (!insert_row(r, rc)) return false;
+    {
       upsert_consent_.reset();
       upsert_consent_.text(1, r.consent_id);
       upsert_consent_.integer(2, static_cast<int>(*r.consent_change));
@@ -436,9 +452,11 @@ class journal final : public storage {
       bool stopping = false;
       {
         std::unique_lock lock(mutex_);
+        writer_waiting_ = true;
         wake_.wait_for(lock, std::chrono::milliseconds(healthy_.load() ? 1000 : 500), [&] {
           return stopping_ || !queue_.empty() || !overflow_.empty() || !tasks_.empty();
         });
+        writer_waiting_ = false;
         stopping = stopping_;
         const std::size_t take = std::min<std::size_t>(queue_.size(), 4096);
         batch.clear();
@@ -486,6 +504,7 @@ class journal final : public storage {
   std::vector<pending> overflow_;
   std::deque<std::packaged_task<void()>> tasks_;
   bool stopping_ = false;
+  bool writer_waiting_ = false;
   std::thread writer_;
 
   std::atomic<bool> healthy_{true};

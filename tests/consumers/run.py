@@ -99,7 +99,8 @@ def main():
     build, destdir = work / "install-build", work / "destdir"
     shutil.rmtree(build, ignore_errors=True)
     shutil.rmtree(destdir, ignore_errors=True)
-    run(["meson", "setup", str(build), str(ROOT), f"--prefix={PREFIX}", "-Dtests=false", "-Dexamples=false", "-Dtools=false"], ROOT)
+    run(["meson", "setup", str(build), str(ROOT), f"--prefix={PREFIX}", "-Dtests=false", "-Dexamples=false", "-Dtools=false",
+         "-Dgateway=false"], ROOT)
     run(["meson", "install", "-C", str(build), "--destdir", str(destdir)], ROOT)
     staged = destdir / PREFIX.lstrip("/")
     pc_dirs = sorted(str(p.parent) for p in staged.rglob("fiskil-webhooks.pc"))

@@ -5,7 +5,7 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
 
-GROUP is one of: outcomes, http, slow, crash, fault, sighup, consumer.
+GROUP is one of: outcomes, http, slow, crash, fault, sighup, consumer, prune.
 meson runs each group as one test of the suite `gateway`.
 """
 import concurrent.futures
@@ -171,7 +171,32 @@ def status_of(raw):
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
 
+def test_flags(tmp):
+    run = lambda *a: subprocess.run([harness.GATEWAY, *a], capture_output=True, text=True, timeout=30, cwd=tmp)
+    r = run("--help")
+    check(r.returncode == 0 and "--listen HOST:PORT" in r.stdout and "--max-body-size" in r.stdout, "--help")
+    r = run("--secret-file", str(harness.FIXTURES / "secret.b64"), "--bogus", "1")
+    check(r.returncode == 64 and "--bogus" in r.stderr, f"an unknown flag exits 64: {r.returncode} {r.stderr}")
+    r = run("--secret-file", str(harness.FIXTURES / "secret.b64"), "--read-timeout", "soon")
+    check(r.returncode == 64 and "--read-timeout" in r.stderr, f"a bad duration exits 64: {r.stderr}")
+    r = run("--listen", "127.0.0.1:0")
+    check(r.returncode == 64 and "--secret-file" in r.stderr, "no secret file exits 64")
+    r = run("--listen", "127.0.0.1:0", "--secret-file", str(pathlib.Path(tmp) / "missing.b64"))
+    check(r.returncode == 1 and "missing.b64" in r.stderr, f"a missing secret file exits 1: {r.stderr}")
+    bad = pathlib.Path(tmp) / "bad.b64"
+    bad.write_text("c2hvcnQ*not-base64\n")
+    r = run("--listen", "127.0.0.1:0", "--secret-file", str(bad))
+    check(r.returncode == 1 and "bad.b64" in r.stderr and "c2hvcnQ" not in r.stderr,
+          f"an unusable secret exits 1 without printing it: {r.stderr}")
+    r = run("--listen", "127.0.0.1:0", "--secret-file", str(harness.FIXTURES / "secret.b64"), "--allow", "10.0.0.0/33")
+    check(r.returncode == 1 and "allowlist" in r.stderr, f"a bad allowlist exits 1: {r.stderr}")
+    r = run("--listen", "127.0.0.1:0", "--secret-file", str(harness.FIXTURES / "secret.b64"),
+            "--tls-cert", "c.pem", "--tls-key", "k.pem")
+    check(r.returncode == 64 and "TLS" in r.stderr, f"--tls-cert refused with a clear message: {r.stderr}")
+
+
 def test_http(tmp):
+    test_flags(tmp)
     g = Gateway(tmp, "--max-body-size", "64KiB", "--max-connections", "8")
     try:
         # A Content-Length over the limit: 413 at once, the body never sent.
@@ -505,6 +530,31 @@ def test_consumer(tmp):
         g.kill()
 
 
+# --- pruning -------------------------------------------------------------------
+
+def test_prune(tmp):
+    g = Gateway(tmp, "--keep", "1s")
+    try:
+        consent = "c0a5e5e0-0000-4000-8000-00000000bbbb"
+        sent = [delivery(f"97000000000000{i:02d}") for i in range(5)]
+        sent.append(delivery("9700000000000099", "consent.revoked", consent))
+        for b, s in sent:
+            expect(g.post(b, s), 200, "accepted", "a delivery to be pruned")
+        deadline = time.time() + 10
+        while time.time() < deadline and journal_rows(g.journal, "SELECT count(*) FROM deliveries")[0][0] > 0:
+            time.sleep(0.2)
+        check(journal_rows(g.journal, "SELECT count(*) FROM deliveries")[0][0] == 0, "rows older than --keep pruned")
+        check(g.metric("fiskil_gateway_journal_pruned_total") == 6, "pruned rows counted")
+        check(journal_rows(g.journal, "SELECT change FROM consents WHERE consent_id = ?".replace("?", f"'{consent}'"))
+              == [(3,)], "the consents table is not pruned: the revocation stays")
+        expect(g.post(*sent[0]), 200, "duplicate", "a pruned delivery is still a duplicate in memory")
+        b, s = delivery("9700000000000100", "consent.updated", consent)
+        expect(g.post(b, s), 200, "after_revocation", "the revocation outlives the pruned row")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -513,6 +563,7 @@ GROUPS = {
     "fault": test_fault,
     "sighup": test_sighup,
     "consumer": test_consumer,
+    "prune": test_prune,
 }
 
 
