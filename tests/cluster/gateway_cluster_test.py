@@ -234,7 +234,9 @@ def check(log, ids):
 
 def main():
     stream_check = sys.argv[1]
-    random.seed(int(os.environ.get("FISKIL_CLUSTER_SEED", str(int(time.time())))))
+    seed = int(os.environ.get("FISKIL_CLUSTER_SEED", str(int(time.time()))))
+    print("FISKIL_CLUSTER_SEED=%d (set it to replay the same choices)" % seed, flush=True)
+    random.seed(seed)
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="fiskil-gw-cluster-")
     replicas = None
