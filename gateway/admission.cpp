@@ -224,6 +224,7 @@ verdict admission::admit(std::string_view peer, std::string_view forwarded_for, 
   if (d.event) {
     v.event_index = d.event->index();
     v.key_index = parser->matched_key_index();
+    v.rec.message_id = std::string(fw::envelope_of(*d.event).message_id);  // for the log of a refusal
   }
   if (d.outcome != fw::outcome::accepted) return v;
 

@@ -106,7 +106,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --read-timeout DURATION  a request (headers and body) must arrive within this (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
   --threads N              I/O threads (default: one per core)
-  --tls-cert F --tls-key F serve HTTPS (not built in this version: use a TLS terminator)
+  --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
+                           with -Dcrypto=openssl only; otherwise use a TLS terminator)
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --help                   this text
 

@@ -33,10 +33,11 @@ int main(int argc, char** argv) {
     case gw::parse_result::run:
       break;
   }
-  if (!flags.tls_cert.empty()) {
+  if (!flags.tls_cert.empty() && !gw::server::tls_available()) {
     std::fprintf(stderr,
-                 "fiskil-gateway: --tls-cert: this build serves plain HTTP only; put a TLS terminator in front "
-                 "(docs/gateway.md, \"TLS\")\n");
+                 "fiskil-gateway: --tls-cert: this build serves plain HTTP only (HTTPS needs the OpenSSL 3 "
+                 "backend: meson setup -Dcrypto=openssl); or put a TLS terminator in front (docs/gateway.md, "
+                 "\"TLS\")\n");
     return 64;
   }
 
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
   options.max_connections = flags.max_connections;
   options.max_body_size = flags.max_body_size;
   options.read_timeout = flags.read_timeout;
+  options.tls_cert = flags.tls_cert;
+  options.tls_key = flags.tls_key;
   int status = 0;
   {
     gw::server http(options, handler, counters);

@@ -108,10 +108,10 @@ void routes::deliver(const http_request_view& request, std::function<void(http_r
     metrics_.delivery(done.outcome);
     const std::string_view name = admission::outcome_names()[done.outcome];
     if (done.status >= 400) {
-      const std::string_view id = done.rec.message_id;
+      // message_id is empty unless the body was authentic and parsed.
       log("warn", "delivery_refused",
           {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
-           {"message_id", id}});
+           {"message_id", done.rec.message_id}});
     }
     metrics_.request_latency().observe(steady_ns() - started);
     reply_with(json_reply(done.status, name, done.status >= 400 ? std::string_view(done.error) : std::string_view{}));

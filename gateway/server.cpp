@@ -8,8 +8,13 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#ifndef FISKIL_GATEWAY_TLS
+#define FISKIL_GATEWAY_TLS 0
+#endif
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +22,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#if FISKIL_GATEWAY_TLS
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#endif
 
 #include "log.hpp"
 #include "metrics.hpp"
@@ -50,11 +59,17 @@ struct shared {
   }
 };
 
-class session : public std::enable_shared_from_this<session> {
+// session serves one connection; Stream is beast::tcp_stream (HTTP) or
+// beast::ssl_stream<beast::tcp_stream> (HTTPS, --tls-cert).
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
+  using std::enable_shared_from_this<session<Stream>>::shared_from_this;
+
  public:
-  session(tcp::socket&& socket, shared& s) : stream_(std::move(socket)), s_(s) {
+  template <class... Context>
+  session(tcp::socket&& socket, shared& s, Context&... context) : stream_(std::move(socket), context...), s_(s) {
     beast::error_code ec;
-    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    const tcp::endpoint remote = tcp_layer().socket().remote_endpoint(ec);
     if (!ec) {
       const net::ip::address address = remote.address();
       peer_ = address.is_v6() && address.to_v6().is_v4_mapped()
@@ -70,16 +85,38 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::begin, shared_from_this()));
   }
 
  private:
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
+  void begin() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      read();
+    }
+#if FISKIL_GATEWAY_TLS
+    else {
+      // The TLS handshake must finish within the read timeout too.
+      tcp_layer().expires_after(s_.options.read_timeout);
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  if (ec == beast::error::timeout) self->s_.counters.read_timeout();
+                                  return self->close();
+                                }
+                                self->read();
+                              });
+    }
+#endif
+  }
+
   void read() {
     if (s_.stopping.load()) return close();
     parser_.emplace();
     parser_->body_limit(s_.options.max_body_size);
     parser_->header_limit(static_cast<std::uint32_t>(s_.options.max_header_size));
-    stream_.expires_after(s_.options.read_timeout);
+    tcp_layer().expires_after(s_.options.read_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
@@ -108,7 +145,7 @@ class session : public std::enable_shared_from_this<session> {
       s_.counters.bad_request();
       return send_final(json_reply(411, "length_required", "a POST needs Content-Length or chunked encoding"));
     }
-    stream_.expires_never();
+    tcp_layer().expires_never();
     s_.in_flight.fetch_add(1);
     keep_alive_ = req.keep_alive();
     const http_request_view view{req.method_string(), req.target(),          req.body(),
@@ -139,7 +176,7 @@ class session : public std::enable_shared_from_this<session> {
     res_.body() = std::move(reply.body);
     res_.keep_alive(!close_after && !s_.stopping.load());
     res_.prepare_payload();
-    stream_.expires_after(s_.options.read_timeout);
+    tcp_layer().expires_after(s_.options.read_timeout);
     http::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
@@ -159,8 +196,8 @@ class session : public std::enable_shared_from_this<session> {
   // lost to a reset caused by unread data.
   void linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer().expires_after(std::chrono::seconds(1));
     drain();
   }
 
@@ -174,11 +211,11 @@ class session : public std::enable_shared_from_this<session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   shared& s_;
   beast::flat_buffer buffer_{16384};
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -225,13 +262,22 @@ struct server::impl {
         refuse(std::move(socket));
       } else {
         s.connections.fetch_add(1);
-        std::make_shared<session>(std::move(socket), s)->start();
+#if FISKIL_GATEWAY_TLS
+        if (tls) {
+          std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), s, *tls)->start();
+          return accept();
+        }
+#endif
+        std::make_shared<session<beast::tcp_stream>>(std::move(socket), s)->start();
       }
       accept();
     });
   }
 
   shared s;
+#if FISKIL_GATEWAY_TLS
+  std::optional<net::ssl::context> tls;  // set with --tls-cert
+#endif
   net::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
@@ -246,8 +292,30 @@ server::~server() {
     if (t.joinable()) t.join();
 }
 
+bool server::tls_available() noexcept { return FISKIL_GATEWAY_TLS != 0; }
+
 bool server::listen(std::string& bound, std::string& error) {
   beast::error_code ec;
+  if (!impl_->s.options.tls_cert.empty()) {
+#if FISKIL_GATEWAY_TLS
+    net::ssl::context& tls = impl_->tls.emplace(net::ssl::context::tls_server);
+    tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+    tls.use_certificate_chain_file(impl_->s.options.tls_cert, ec);
+    if (ec) {
+      error = "--tls-cert " + impl_->s.options.tls_cert + ": " + ec.message();
+      return false;
+    }
+    tls.use_private_key_file(impl_->s.options.tls_key, net::ssl::context::pem, ec);
+    if (ec) {
+      error = "--tls-key " + impl_->s.options.tls_key + ": " + ec.message();
+      return false;
+    }
+#else
+    error = "--tls-cert: this build serves plain HTTP only";
+    return false;
+#endif
+  }
   const net::ip::address address = net::ip::make_address(impl_->s.options.host, ec);
   if (ec) {
     error = "--listen: '" + impl_->s.options.host + "' is not an IP address";

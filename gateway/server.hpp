@@ -26,6 +26,7 @@ struct server_options {
   std::size_t max_body_size = std::size_t{1} << 20;
   std::size_t max_header_size = 8192;
   std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};
+  std::string tls_cert, tls_key;  // PEM files: serve HTTPS (when tls_available())
 };
 
 // server serves routes. A request larger than max_body_size (by its
@@ -41,7 +42,11 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // listen binds and listens. Returns false and sets error on failure;
+  // tls_available says whether this build can serve HTTPS (it needs
+  // OpenSSL's libssl, so the -Dcrypto=openssl backend).
+  static bool tls_available() noexcept;
+
+  // listen loads the TLS certificate and key when given, binds and listens. Returns false and sets error on failure;
   // bound is then "HOST:PORT" as bound (the port chosen when 0 was asked).
   bool listen(std::string& bound, std::string& error);
 

@@ -5,7 +5,7 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
 
-GROUP is one of: outcomes, http, slow, crash, fault, sighup, consumer, prune.
+GROUP is one of: outcomes, http, slow, crash, fault, sighup, consumer, prune, tls.
 meson runs each group as one test of the suite `gateway`.
 """
 import concurrent.futures
@@ -79,7 +79,8 @@ def test_outcomes(tmp):
         b, s = delivery("9000000000000021", publish=time.time() + 3600)
         expect(g.post(b, s), 422, "too_early", "a delivery published an hour ahead")
         b, s = delivery("9000000000000022")
-        expect(g.post(b, "x" + s[1:]), 401, "bad_signature", "a wrong signature")
+        wrong = ("B" if s[0] == "A" else "A") + s[1:]
+        expect(g.post(b, wrong), 401, "bad_signature", "a wrong signature")
         expect(g.post(b.replace(b"accounts", b"balances"), s), 401, "bad_signature", "a tampered body")
         expect(g.post(b, ""), 401, "bad_signature", "no signature")
         junk = b'{"not":"an envelope"}'
@@ -192,7 +193,11 @@ def test_flags(tmp):
     check(r.returncode == 1 and "allowlist" in r.stderr, f"a bad allowlist exits 1: {r.stderr}")
     r = run("--listen", "127.0.0.1:0", "--secret-file", str(harness.FIXTURES / "secret.b64"),
             "--tls-cert", "c.pem", "--tls-key", "k.pem")
-    check(r.returncode == 64 and "TLS" in r.stderr, f"--tls-cert refused with a clear message: {r.stderr}")
+    if os.environ.get("FISKIL_GATEWAY_TLS") == "1":
+        check(r.returncode == 1 and "c.pem" in r.stderr, f"a missing --tls-cert file exits 1: {r.stderr}")
+    else:
+        check(r.returncode == 64 and "TLS" in r.stderr and "-Dcrypto=openssl" in r.stderr,
+              f"--tls-cert refused with a clear message: {r.stderr}")
 
 
 def test_http(tmp):
@@ -555,6 +560,43 @@ def test_prune(tmp):
         g.kill()
 
 
+# --- HTTPS ----------------------------------------------------------------------
+
+def test_tls(tmp):
+    if os.environ.get("FISKIL_GATEWAY_TLS") != "1":
+        print("SKIP: this build serves plain HTTP only (-Dcrypto=boringssl); the refusal is checked in 'http'")
+        return
+    import http.client
+    import ssl
+    tmp = pathlib.Path(tmp)
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    r = subprocess.run([harness.GATEWAY, "--listen", "127.0.0.1:0", "--secret-file", str(harness.FIXTURES / "secret.b64"),
+                        "--tls-cert", str(tmp / "missing.pem"), "--tls-key", str(key)],
+                       capture_output=True, text=True, timeout=30, cwd=tmp)
+    check(r.returncode == 1 and "missing.pem" in r.stderr, f"a missing certificate exits 1: {r.stderr}")
+    g = Gateway(tmp, "--tls-cert", str(cert), "--tls-key", str(key), "--read-timeout", "2s")
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        conn = http.client.HTTPSConnection("127.0.0.1", g.port, context=context, timeout=10)
+        b, s = delivery("9800000000000001")
+        expect(g.post(b, s, conn=conn), 200, "accepted", "a delivery over HTTPS")
+        expect(g.post(b, s, conn=conn), 200, "duplicate", "again, on the same TLS connection")
+        conn.close()
+        raw = g.raw(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        check(status_of(raw) is None, "plain HTTP on the TLS port gets no HTTP answer")
+        started = time.time()
+        idle = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        harness.read_all(idle)  # a client that never starts the handshake
+        idle.close()
+        check(time.time() - started < 6, "a connection that never handshakes is closed after --read-timeout")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -564,6 +606,7 @@ GROUPS = {
     "sighup": test_sighup,
     "consumer": test_consumer,
     "prune": test_prune,
+    "tls": test_tls,
 }
 
 
