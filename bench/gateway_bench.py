@@ -22,6 +22,13 @@ connections and many distinct deliveries pre-signed with Python's hmac:
               connections each pause between requests, the pause calibrated
               so that connections / (pause + latency) is the rate)
 
+and with --jetstream (needs nats-server; docs/jetstream.md), the gateway
+with --nats on JetStream started for the row (file storage, temporary dir):
+
+  jetstream-1     one nats-server node, stream replicas 1
+  jetstream-3     a three-node cluster on this machine, stream replicas 3
+  jetstream-N@2000/s  the same at the fixed rate
+
 and reports deliveries/s, latency p50/p99/p99.9 (wrk's), and the CPU time
 wrk and the gateway used (from getrusage and /proc), which says whether the
 load generator could be the bottleneck: see the notes written with the table.
@@ -126,6 +133,7 @@ def main():
     parser.add_argument("--rate", type=int, default=2000, help="the fixed-rate row's deliveries per second")
     parser.add_argument("--out", help="directory for gateway.md and gateway.json")
     parser.add_argument("--smoke", action="store_true", help="brief runs: checks that everything works")
+    parser.add_argument("--jetstream", action="store_true", help="also the JetStream rows (needs nats-server)")
     args = parser.parse_args()
     if args.smoke:
         args.seconds = 1
@@ -159,6 +167,10 @@ def main():
             ("duplicates", ["--journal", ":memory:"], 0),
             (f"durable@{args.rate}/s", ["--journal", "fixed"], 1),
         ]
+        if args.jetstream:
+            sys.path.insert(0, str(SOURCE / "tests" / "cluster"))
+            plan += [("jetstream-1", ["nats:1"], 0), ("jetstream-3", ["nats:3"], 0),
+                     (f"jetstream-1@{args.rate}/s", ["nats:1"], 1), (f"jetstream-3@{args.rate}/s", ["nats:3"], 1)]
         for round_number in range(args.rounds):
             for index, (name, extra, fixed) in enumerate(plan):
                 prefix = f"8{index}{round_number}"
@@ -167,7 +179,18 @@ def main():
                 write_deliveries(deliveries, count, prefix, secret)
                 extra = [str(tmp / f"{a}-{round_number}.sqlite") if a in ("durable", "durable4", "fixed") else a
                          for a in extra]
-                g = Gateway(binary, tmp, common + extra)
+                cluster = None
+                if extra and extra[0].startswith("nats:"):
+                    import nats_cluster  # tests/cluster: nodes on free ports, always stopped
+                    nodes = int(extra[0].split(":")[1])
+                    cluster = nats_cluster.Cluster(nodes).__enter__()
+                    extra = ["--nats", cluster.urls, "--stream-replicas", str(nodes)]
+                try:
+                    g = Gateway(binary, tmp, common + extra)
+                except BaseException:
+                    if cluster is not None:
+                        cluster.close()
+                    raise
                 try:
                     if name == "duplicates":  # seen once before the measured run
                         run_wrk(g.port, deliveries, 1, 4, 1)
@@ -197,6 +220,8 @@ def main():
                     result.update({k: after[k] - before[k] for k in after})
                 finally:
                     g.stop()
+                    if cluster is not None:
+                        cluster.close()
                 result["name"] = name
                 result["round"] = round_number
                 result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)

@@ -91,6 +91,12 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --journal PATH           the SQLite journal (default fiskil-journal.sqlite);
                            ":memory:" keeps nothing (benchmarks only)
   --keep DURATION          prune journal rows received longer ago (default 7d)
+  --nats URL[,URL...]      keep deliveries in NATS JetStream instead of the journal,
+                           shared by every gateway replica (docs/jetstream.md)
+  --stream NAME            the JetStream stream (default FISKIL), subjects fiskil.events.>
+  --stream-replicas N      replicas of the stream and the consent bucket: 1, 3 or 5 (default 1)
+  --stream-storage KIND    file (default) or memory
+  --consent-bucket NAME    the key-value bucket of consent states (default fiskil-consents)
   --max-age DURATION       oldest publish_time accepted (default 65m)
   --max-future-skew DURATION  furthest-ahead publish_time accepted (default 5m)
   --message-capacity N     message ids held in memory (default 65536)
@@ -158,8 +164,23 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       if (value.empty()) return bad("expected a path");
       out.journal = value;
     } else if (name == "--nats") {
+      if (value.empty()) return bad("expected URL[,URL...]");
       out.storage = "nats";
       out.nats_url = value;
+    } else if (name == "--stream" || name == "--consent-bucket") {
+      const bool valid = !value.empty() && value.size() <= 200 &&
+                         std::all_of(value.begin(), value.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                  c == '-' || c == '_';
+                         });
+      if (!valid) return bad("expected letters, digits, '-' and '_'");
+      (name == "--stream" ? out.stream : out.consent_bucket) = value;
+    } else if (name == "--stream-replicas") {
+      if (value != "1" && value != "3" && value != "5") return bad("expected 1, 3 or 5");
+      out.stream_replicas = value[0] - '0';
+    } else if (name == "--stream-storage") {
+      if (value != "file" && value != "memory") return bad("expected file or memory");
+      out.stream_storage = value;
     } else if (name == "--keep" || name == "--max-age" || name == "--max-future-skew" || name == "--read-timeout") {
       if (!parse_duration(value, duration)) return bad("expected a duration such as 10s, 5m, 7d");
       if (name == "--keep") out.keep = duration;

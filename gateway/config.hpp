@@ -24,6 +24,10 @@ struct config {
   std::string journal = "fiskil-journal.sqlite";  // ":memory:" keeps nothing across restarts
   std::string storage = "sqlite";                 // which storage backend (see storage_factory.hpp)
   std::string nats_url;                           // --nats URL selects the JetStream backend
+  std::string stream = "FISKIL";                  // --stream: the JetStream stream
+  int stream_replicas = 1;                        // --stream-replicas: of the stream and the consent bucket
+  std::string stream_storage = "file";            // --stream-storage file|memory
+  std::string consent_bucket = "fiskil-consents"; // --consent-bucket: the consent states' key-value bucket
   std::chrono::nanoseconds max_age = std::chrono::minutes{65};
   std::chrono::nanoseconds max_future_skew = std::chrono::minutes{5};
   std::size_t message_capacity = std::size_t{1} << 16;

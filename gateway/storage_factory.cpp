@@ -2,7 +2,13 @@
 // SPDX-License-Identifier: MIT
 #include "storage_factory.hpp"
 
+#include <algorithm>
+
 #include "journal.hpp"
+#include "log.hpp"
+#if FISKIL_GATEWAY_NATS
+#include "jetstream_store.hpp"
+#endif
 
 namespace fiskil::gateway {
 
@@ -14,9 +20,23 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
     options.queue_limit = flags.journal_queue;
     return open_journal(options, error);
   }
-  // A second backend is one more branch here (and its flags in config.cpp).
-  error = "--nats: this build of fiskil-gateway has no NATS JetStream store";
+#if FISKIL_GATEWAY_NATS
+  jetstream_options options;
+  options.servers = flags.nats_url;
+  options.stream = flags.stream;
+  options.replicas = flags.stream_replicas;
+  options.memory_storage = flags.stream_storage == "memory";
+  options.consent_bucket = flags.consent_bucket;
+  // The stream's duplicate window is the receiver's retention, so that every
+  // retry the freshness window lets through is deduplicated cluster-wide.
+  options.duplicate_window = flags.max_age + flags.max_future_skew;
+  options.max_age = std::max(flags.keep, options.duplicate_window);
+  options.log = [](const std::string& line) { log("info", "jetstream", {{"detail", line}}); };
+  return jetstream_store::open(options, error);
+#else
+  error = "--nats: this build of fiskil-gateway has no NATS JetStream store (libnats-dev was not found)";
   return nullptr;
+#endif
 }
 
 }  // namespace fiskil::gateway

@@ -188,3 +188,27 @@ TEST_CASE("bad ids and options") {
   CHECK(fw::consent_tracker::bytes_per_entry == 34);
   CHECK(fw::consent_tracker::create().value().capacity() >= 16384);
 }
+
+TEST_CASE("consent_order_after is the tracker's rule, for every pair of states") {
+  const consent_change changes[] = {consent_change::received, consent_change::updated, consent_change::revoked};
+  const fw::timestamp times[] = {t0 - 1s, t0, t0 + 1s};
+  for (const consent_change first : changes) {
+    for (const consent_change second : changes) {
+      for (const fw::timestamp when : times) {
+        fw::consent_tracker tracker = make_tracker();
+        REQUIRE(observe(tracker, "c", first, t0) == consent_order::newer);
+        const consent_order pure = fw::consent_order_after(fw::consent_state{first, t0}, second, when);
+        CHECK(observe(tracker, "c", second, when) == pure);
+      }
+    }
+  }
+  CHECK(fw::consent_order_after(std::nullopt, consent_change::updated, t0) == consent_order::newer);
+  CHECK(fw::consent_order_after(fw::consent_state{consent_change::revoked, t0}, consent_change::updated, t0 + 1h) ==
+        consent_order::after_revocation);
+  CHECK(fw::consent_order_after(fw::consent_state{consent_change::updated, t0 + 1h}, consent_change::revoked, t0) ==
+        consent_order::newer);
+  CHECK(fw::consent_order_after(fw::consent_state{consent_change::updated, t0}, consent_change::received, t0) ==
+        consent_order::stale);
+  static_assert(fw::consent_order_after(std::nullopt, consent_change::received, fw::timestamp{}) ==
+                consent_order::newer);
+}

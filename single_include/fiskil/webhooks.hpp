@@ -3610,6 +3610,23 @@ struct consent_state {
   timestamp publish_time;
 };
 
+// consent_order_after classifies a change to a consent published at
+// publish_time against latest, the latest change applied to it (nullopt
+// when none is), by consent_tracker's rule: publish_time order, then
+// received < updated < revoked; revocation is final and never stale. Pure;
+// for state kept elsewhere (a gateway's shared key-value store).
+[[nodiscard]] constexpr consent_order consent_order_after(const std::optional<consent_state>& latest,
+                                                          consent_change change, timestamp publish_time) noexcept {
+  if (!latest) return consent_order::newer;
+  if (latest->change == consent_change::revoked)
+    return change == consent_change::revoked ? consent_order::duplicate : consent_order::after_revocation;
+  if (change == consent_change::revoked || publish_time > latest->publish_time ||
+      (publish_time == latest->publish_time && change > latest->change))
+    return consent_order::newer;
+  return publish_time == latest->publish_time && change == latest->change ? consent_order::duplicate
+                                                                         : consent_order::stale;
+}
+
 // consent_tracker_options sizes a consent_tracker.
 struct consent_tracker_options {
   // capacity is the number of consents held, rounded up; 1.5 times the
@@ -3756,20 +3773,16 @@ class consent_tracker {
       return consent_step{consent_order::newer, evicted};
     }
     slot& held = *found.slot;
-    constexpr auto revoked = static_cast<std::uint8_t>(consent_change::revoked);
-    if (held.latest == revoked) {
-      return consent_step{kind == revoked ? consent_order::duplicate : consent_order::after_revocation, false};
-    }
-    const bool later = at > held.latest_ns || (at == held.latest_ns && kind > held.latest);
-    if (kind == revoked || later) {
+    const consent_order verdict = consent_order_after(
+        consent_state{static_cast<consent_change>(held.latest), timestamp{std::chrono::nanoseconds{held.latest_ns}}},
+        change, publish_time);
+    if (verdict == consent_order::newer) {
       held.previous_ns = held.latest_ns;
       held.previous = held.latest;
       held.latest_ns = at;
       held.latest = kind;
-      return consent_step{consent_order::newer, false};
     }
-    const bool same = at == held.latest_ns && kind == held.latest;
-    return consent_step{same ? consent_order::duplicate : consent_order::stale, false};
+    return consent_step{verdict, false};
   }
 
   bool retract_tagged(std::uint64_t tag, consent_change change, timestamp publish_time) noexcept {
