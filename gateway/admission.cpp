@@ -95,8 +95,8 @@ bool load_configuration(const admission_settings& settings, configuration& out, 
       error = path + ": not a usable secret: " + key.error().message();
       return false;
     }
-    if (const std::error_code ec = out.keys.add(*key)) {
-      error = path + ": " + ec.message();
+    if (const fw::status added = out.keys.add(*key); !added) {
+      error = path + ": " + added.error().message();
       return false;
     }
   }
@@ -150,15 +150,10 @@ struct admission::state {
   fw::receiver_options options;
   fw::source_allowlist trusted_proxies;
   bool use_forwarded_for = false;
-  std::mutex mutex;                          // guards current
-  std::shared_ptr<fw::receiver> current;     // the receiver in service
-  std::mutex reload_mutex;                   // one reload at a time
+  std::unique_ptr<fw::receiver> receiver;  // the one receiver, for the process's life
+  std::mutex reload_mutex;                 // one reload at a time
 
-  std::shared_ptr<fw::receiver> receiver() {
-    const std::lock_guard lock(mutex);
-    return current;
-  }
-  bool swap_configuration(const configuration& config, storage* store, std::string& error);
+  bool swap_configuration(const configuration& config, std::string& error);
 };
 
 admission::admission(std::unique_ptr<state> s) noexcept : state_(std::move(s)) {}
@@ -190,13 +185,13 @@ std::unique_ptr<admission> admission::create(const admission_settings& settings,
     error = "cannot build the receiver: " + made.error().message();
     return nullptr;
   }
-  s->current = std::make_shared<fw::receiver>(std::move(*made));
+  s->receiver = std::make_unique<fw::receiver>(std::move(*made));
   log("info", "configuration_loaded",
       {{"secrets", std::to_string(config.keys.size())}, {"allow_ranges", std::to_string(config.allowlist.size())}});
   return std::unique_ptr<admission>(new admission(std::move(s)));
 }
 
-verdict admission::admit(std::string_view peer, std::string_view forwarded_for, std::string_view body,
+verdict admission::admit(std::span<const unsigned char> peer_bytes, std::string_view forwarded_for, std::string_view body,
                          std::string_view signature) {
   // One parser per I/O thread, made on the thread's first delivery.
   thread_local std::unique_ptr<fw::parser> parser;
@@ -206,24 +201,27 @@ verdict admission::admit(std::string_view peer, std::string_view forwarded_for, 
     options.initial_capacity = std::min<std::size_t>(options.initial_capacity, options.max_body_size);
     parser = std::make_unique<fw::parser>(options);
   }
-  std::string_view source = peer;
-  if (state_->use_forwarded_for && !forwarded_for.empty() && state_->trusted_proxies.contains(peer)) {
+  // A peer without an address (a socket that failed to say) is malformed,
+  // hence refused as forbidden_source.
+  const fw::result<fw::ip_address> peer = fw::ip_address::from_bytes(peer_bytes);
+  fw::delivery_request request{peer.value_or(fw::ip_address{}), body, signature, !peer};
+  if (state_->use_forwarded_for && !forwarded_for.empty() && peer && state_->trusted_proxies.contains(*peer)) {
     // The hop the trusted proxy added is the last one.
     const std::size_t comma = forwarded_for.rfind(',');
-    source = trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    request = fw::delivery_request::from_text(
+        trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1)), body, signature);
   }
 
-  std::shared_ptr<fw::receiver> receiver = state_->receiver();
   const std::int64_t received = now_ns();
-  const fw::delivery d = receiver->admit(*parser, fw::delivery_request{source, body, signature});
+  const fw::delivery d = state_->receiver->admit(*parser, request);
 
   verdict v;
   v.outcome = static_cast<std::size_t>(d.outcome);
   v.status = d.http_status();
   if (d.error) v.error = d.error.message();
+  v.key_index = d.key_index;
   if (d.event) {
     v.event_index = d.event->index();
-    v.key_index = parser->matched_key_index();
     v.rec.message_id = std::string(fw::envelope_of(*d.event).message_id);  // for the log of a refusal
   }
   if (d.outcome != fw::outcome::accepted) return v;
@@ -240,15 +238,16 @@ verdict admission::admit(std::string_view peer, std::string_view forwarded_for, 
   }
   v.rec.publish_time_ns = common.publish_time.time_since_epoch().count();
   v.rec.received_time_ns = received;
-  v.rec.key_index = parser->matched_key_index();
+  v.rec.key_index = d.key_index.value_or(0);
   v.rec.body = std::string(body);
   v.rec.signature = std::string(signature);
-  v.admitted_by = std::move(receiver);
+  v.admitted = d;
+  v.admitted.event.reset();  // its views point into this thread's parser; the token owns what retract needs
   return v;
 }
 
 void admission::settle(verdict& v, stored what) {
-  auto* receiver = static_cast<fw::receiver*>(v.admitted_by.get());
+  fw::receiver* receiver = state_->receiver.get();
   const record& r = v.rec;
   const auto retract_consent = [&] {
     if (r.consent_change) (void)receiver->consents().retract(r.consent_id, *r.consent_change, at_ns(r.publish_time_ns));
@@ -277,33 +276,23 @@ void admission::settle(verdict& v, stored what) {
       break;
     case stored::unavailable:
       // Not kept: forget it, so that the provider's retry is accepted afresh.
-      // (API 1.0: receiver.retract(delivery) with the delivery's owned token.)
-      retract_consent();
-      (void)receiver->store().forget(r.message_id);
+      (void)receiver->retract(v.admitted);
       v.outcome = static_cast<std::size_t>(fw::outcome::unavailable);
-      v.error = "the journal could not keep the delivery";
+      v.error = "the store could not keep the delivery";
       break;
   }
   v.status = fw::http_status(static_cast<fw::outcome>(v.outcome));
 }
 
-// swap_configuration puts keys and allowlist into service. Today's receiver
-// cannot change its keys, so a new receiver is built and warmed from the
-// store (the journal is the authority for ids and consent states, so nothing
-// durable is forgotten), then swapped in; requests in flight finish on the
-// receiver that admitted them. With API 1.0 this becomes
-// receiver.replace_keys(keys) and receiver.replace_allowlist(allowlist) on
-// the receiver in service, which keeps its in-memory state.
-bool admission::state::swap_configuration(const configuration& config, storage* store, std::string& error) {
-  fw::result<fw::receiver> made = fw::receiver::create(config.keys, config.allowlist, options);
-  if (!made) {
-    error = "cannot build the receiver: " + made.error().message();
+// swap_configuration puts keys and allowlist into service on the running
+// receiver: requests in flight finish with the configuration they started
+// with, and the idempotency store and the consent tracker are kept.
+bool admission::state::swap_configuration(const configuration& config, std::string& error) {
+  if (const fw::status replaced = receiver->replace_keys(config.keys); !replaced) {
+    error = "cannot replace the keys: " + replaced.error().message();
     return false;
   }
-  auto next = std::make_shared<fw::receiver>(std::move(*made));
-  if (store != nullptr) store->warm(*next, now_ns(), options.freshness.retention().count());
-  const std::lock_guard lock(mutex);
-  current = std::move(next);
+  receiver->replace_allowlist(config.allowlist);
   return true;
 }
 
@@ -311,7 +300,7 @@ bool admission::reload(std::string& error) {
   const std::lock_guard one_at_a_time(state_->reload_mutex);
   configuration config;
   if (!load_configuration(state_->settings, config, error)) return false;
-  if (!state_->swap_configuration(config, store_, error)) return false;
+  if (!state_->swap_configuration(config, error)) return false;
   log("info", "configuration_reloaded",
       {{"secrets", std::to_string(config.keys.size())}, {"allow_ranges", std::to_string(config.allowlist.size())}});
   return true;
@@ -319,19 +308,18 @@ bool admission::reload(std::string& error) {
 
 void admission::warm() {
   if (store_ == nullptr) return;
-  std::shared_ptr<fw::receiver> receiver = state_->receiver();
-  store_->warm(*receiver, now_ns(), state_->options.freshness.retention().count());
+  store_->warm(*state_->receiver, now_ns(), state_->options.freshness.retention().count());
 }
 
 void admission::write_metrics(std::string& out) const {
-  std::shared_ptr<fw::receiver> receiver = state_->receiver();
+  fw::receiver* receiver = state_->receiver.get();
   append_metric(out, "fiskil_gateway_message_store_evictions_total", "counter",
                 "Message ids evicted from the in-memory idempotency store before their retention ended "
-                "(since the last configuration load); anything but 0: raise --message-capacity.",
+                "(since the gateway started); anything but 0: raise --message-capacity.",
                 receiver->store().evicted_unexpired());
   append_metric(out, "fiskil_gateway_consent_tracker_evictions_total", "counter",
                 "Consents evicted from the in-memory consent tracker before their retention ended "
-                "(since the last configuration load); anything but 0: raise --consent-capacity.",
+                "(since the gateway started); anything but 0: raise --consent-capacity.",
                 receiver->consents().evicted_unexpired());
 }
 

@@ -42,7 +42,7 @@ struct verdict {
   std::optional<std::size_t> event_index;  // into admission::event_names(), once authentic and parsed
   std::optional<std::size_t> key_index;    // the secret that verified it
   record rec;
-  std::shared_ptr<void> admitted_by;  // the receiver that admitted it (for settle)
+  fw::delivery admitted;  // the receiver's verdict, without its event: its token is what settle retracts
 };
 
 // admission wraps one fw::receiver, its configuration files and its
@@ -55,9 +55,10 @@ class admission {
   ~admission();
 
   // admit runs the receiver on one request with this thread's parser. peer
-  // is the connection's address as text; forwarded_for the X-Forwarded-For
-  // header (empty when absent), used only when peer is a trusted proxy.
-  verdict admit(std::string_view peer, std::string_view forwarded_for, std::string_view body,
+  // is the connection's address, 4 or 16 bytes in network order (no text
+  // round trip); forwarded_for the X-Forwarded-For header
+  // (empty when absent), used only when peer is a trusted proxy.
+  verdict admit(std::span<const unsigned char> peer, std::string_view forwarded_for, std::string_view body,
                 std::string_view signature);
 
   // settle applies what the store did with an accepted verdict's record to
@@ -68,7 +69,8 @@ class admission {
   void settle(verdict& v, stored what);
 
   // reload re-reads the secret and allow files and swaps them into the
-  // running receiver (swap_configuration). A file that fails keeps the old
+  // running receiver (replace_keys, replace_allowlist), which keeps its
+  // idempotency store and consent tracker. A file that fails keeps the old
   // configuration; error says why. Returns whether it swapped.
   bool reload(std::string& error);
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,7 +24,7 @@ struct http_request_view {
   std::string_view body;
   std::string_view signature;      // X-Fiskil-Signature
   std::string_view forwarded_for;  // X-Forwarded-For
-  std::string_view peer;           // the connection's address, as text
+  std::span<const unsigned char> peer;  // the connection's address: 4 or 16 bytes, network order
 };
 
 // http_reply is an answer: status, body, content type, and the Allow header

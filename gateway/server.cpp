@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #include "server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -73,9 +74,15 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     const tcp::endpoint remote = tcp_layer().socket().remote_endpoint(ec);
     if (!ec) {
       const net::ip::address address = remote.address();
-      peer_ = address.is_v6() && address.to_v6().is_v4_mapped()
-                  ? net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string()
-                  : address.to_string();
+      if (address.is_v4()) {
+        const auto bytes = address.to_v4().to_bytes();
+        std::copy(bytes.begin(), bytes.end(), peer_.begin());
+        peer_size_ = bytes.size();
+      } else {
+        const auto bytes = address.to_v6().to_bytes();
+        std::copy(bytes.begin(), bytes.end(), peer_.begin());
+        peer_size_ = bytes.size();
+      }
     }
     s_.counters.connection_opened();
   }
@@ -150,7 +157,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     s_.in_flight.fetch_add(1);
     keep_alive_ = req.keep_alive();
     const http_request_view view{req.method_string(), req.target(),          req.body(),
-                                 req["X-Fiskil-Signature"], req["X-Forwarded-For"], peer_};
+                                 req["X-Fiskil-Signature"], req["X-Forwarded-For"],
+                                 std::span<const unsigned char>(peer_.data(), peer_size_)};
     auto self = shared_from_this();
     s_.handler.handle(view, [self](http_reply reply) {
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
@@ -221,7 +229,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   beast::flat_buffer buffer_{16384};
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
-  std::string peer_;
+  std::array<unsigned char, 16> peer_{};  // the peer's address, network order
+  std::size_t peer_size_ = 0;             // 4, 16, or 0 when unknown
   bool keep_alive_ = true;
   bool counted_ = false;
   std::array<char, 4096> discard_{};
