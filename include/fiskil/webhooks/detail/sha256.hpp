@@ -147,20 +147,11 @@ inline void absorb_pad(context& c, const unsigned char (&pad)[block_size]) noexc
   SHA256_Update(&c, pad, sizeof pad);
 }
 
-// The per-delivery path works on bare chaining values rather than on a
-// whole SHA256_CTX: HMAC's pads are hashed once per key, so each message
-// continues from a state that has absorbed exactly one block, and its
-// padding is known in advance. absorb_final hands whole blocks of the body
-// straight to the backend's block function and assembles the padded tail
-// itself, which skips SHA256_Update's buffering and SHA256_Final's
-// bookkeeping: the same compressions, one call fewer, no copies of the
-// 64-byte buffer.
-//
 // chaining is the eight-word chaining value plus whatever the backend needs
-// to run its block function on it: BoringSSL exposes that function
-// (SHA256_TransformBlocks); OpenSSL 3 reaches it through SHA256_Update on
-// whole blocks, which compresses them in place without buffering when no
-// partial block is pending (num == 0).
+// to run its block function on it (BoringSSL: SHA256_TransformBlocks;
+// OpenSSL 3: SHA256_Update on whole blocks with num == 0). The per-delivery
+// path works on these rather than on a whole SHA256_CTX, and absorb_final
+// builds the padded tail itself: docs/design.md, "Verification".
 #if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL)
 struct chaining {
   std::uint32_t h[8];
