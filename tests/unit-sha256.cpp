@@ -98,7 +98,7 @@ TEST_CASE("HMAC equals the backend's one-shot HMAC() for every body length aroun
       CAPTURE(size);
       const std::string expected = reference_signature(raw, body);
       CHECK(fw::sign(*key, body).view() == expected);
-      CHECK_FALSE(fw::verify(*key, body, expected));
+      CHECK(fw::verify(*key, body, expected));
       body += static_cast<char>('a' + size % 26);
     }
   }
@@ -121,7 +121,7 @@ TEST_CASE("every thread computes MACs, and none allocates after its thread's fir
       s.before = allocation_counting::snapshot();
       s.all_equal = fw::sign(key, body).view() == expected;
       s.after_first = allocation_counting::snapshot();
-      for (int i = 0; i < 100; ++i) s.all_equal = s.all_equal && !fw::verify(key, body, expected);
+      for (int i = 0; i < 100; ++i) s.all_equal = s.all_equal && bool(fw::verify(key, body, expected));
       s.after_rest = allocation_counting::snapshot();
     }).join();
   }

@@ -46,9 +46,9 @@ constexpr std::size_t max_secrets = 8;
 using tool_keyring = fw::basic_keyring<max_secrets>;
 
 // The body limit is the library's own, so that the tool accepts exactly what
-// a receiver built on it accepts. The help texts and README state the number.
+// a receiver built on it accepts. The help texts and docs/cli.md state it.
 constexpr std::size_t body_limit = fw::parser_options{}.max_body_size;
-static_assert(body_limit == 1048576, "cli/help.cpp and README.md state the body limit as 1048576 bytes");
+static_assert(body_limit == 1048576, "cli/help.cpp and docs/cli.md state the body limit as 1 MiB (1048576 bytes)");
 
 // ---------------------------------------------------------------- messages
 

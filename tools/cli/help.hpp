@@ -1,8 +1,8 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// fiskil-webhook's --help texts. The README's "Command-line tool" section
-// repeats the exit statuses; tests/cli/run.py checks that the two agree.
+// fiskil-webhook's --help texts. docs/cli.md repeats the exit statuses;
+// tests/cli/run.py checks that the two agree.
 #pragma once
 
 #include <string_view>

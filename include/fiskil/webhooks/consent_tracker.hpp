@@ -90,36 +90,17 @@ struct consent_tracker_options {
 
 // consent_tracker remembers, per consent_id, the latest consent event
 // applied, so that events delivered out of order are classified instead of
-// applied blindly:
+// applied blindly: ordered by publish_time, then received < updated <
+// revoked; later than the latest is newer (and becomes the latest), equal is
+// duplicate, earlier is stale. consent.revoked is final: any other event for
+// a revoked consent is after_revocation. A consent is kept for its latest
+// publish_time plus retention; a full tracker evicts the consent closest to
+// expiry and reports it. The rules, and what eviction loses:
+// docs/design.md, "Consent ordering".
 //
-// - Events are ordered by publish_time, then received < updated < revoked for
-//   equal times. Later than the latest applied: newer (and it becomes the
-//   latest). Equal: duplicate. Earlier: stale.
-// - consent.revoked is final. Once a consent is revoked, any other event for
-//   it is after_revocation, whatever its publish_time, so a late
-//   consent.updated cannot resurrect it; another consent.revoked is a
-//   duplicate. A revocation is never stale: it is applied even when an
-//   update with a later publish_time was applied first.
-//
-// A consent is kept at least until its latest publish_time plus retention;
-// past that, any event older than its latest state is stale by the freshness
-// window anyway, so its room may be reused. Revocation is therefore final
-// within that time: an event published after the revocation and delivered
-// after its retention (which the provider never sends for a revoked
-// consent) is judged as the consent's first. If the tracker is full of
-// consents still inside their retention, it evicts the one closest to expiry
-// and reports it (in the result and a counter). What eviction loses: an
-// event for an evicted consent is judged as the consent's first, so a
-// revoked consent whose entry was evicted could be "updated" again by an
-// event with a later publish_time than its revocation (which the provider
-// never sends).
-//
-// Memory, concurrency and hashing are those of idempotency_store: one
-// allocation at create(), bytes_per_entry (about 34) per entry, consent_ids
-// kept as 64-bit keyed SipHash-2-4 tags (two consents are confused with
-// probability at most 30 / 2^64 per call), every call safe from any thread
-// and atomic: of two threads racing with the same event, exactly one gets
-// newer. Moving a tracker is not thread-safe.
+// Memory and concurrency are those of idempotency_store: one allocation at
+// create(), bytes_per_entry (about 34) per entry, every call safe from any
+// thread and atomic. Moving a tracker is not thread-safe.
 class consent_tracker {
   struct slot {
     std::int64_t latest_ns = 0;

@@ -1,26 +1,9 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// Freshness: is a delivery's publish_time recent enough to act on?
-//
-// A valid signature proves who wrote the bytes, not when they arrive. The
-// window below refuses replays of old captures, and it bounds how long the
-// idempotency store and the consent tracker must remember an id: a replay is
-// either older than the window (refused here) or still remembered (refused
-// there).
-//
-// Why the default max_age is 65 minutes. The provider retries a failed
-// delivery up to 5 times, 1 to 10 minutes apart, so its last attempt starts
-// at most 5 x 10 = 50 minutes after its first. On top of that come:
-//   - each of the 6 attempts waiting out its request timeout (taken as 30 s):
-//     6 x 0.5 = 3 minutes;
-//   - the two clocks disagreeing by up to max_future_skew (5 minutes), in
-//     the direction that makes the delivery look older;
-//   - the provider's queue between publishing and the first attempt, and our
-//     own processing: the remaining 7 minutes.
-//   50 + 3 + 5 + 7 = 65 minutes.
-// A shorter window refuses the provider's own last retries as stale; a longer
-// one only makes the stores remember ids longer.
+// Freshness: is a delivery's publish_time recent enough to act on? Why the
+// window is 65 minutes back and 5 ahead, and why the stores remember ids for
+// 70 minutes: docs/design.md, "The freshness arithmetic".
 #pragma once
 
 #include <atomic>
@@ -36,8 +19,8 @@
 
 namespace fiskil::webhooks {
 
-// default_max_age covers the provider's whole retry schedule; the header
-// comment above gives the arithmetic.
+// default_max_age covers the provider's whole retry schedule (the arithmetic
+// is in docs/design.md).
 inline constexpr std::chrono::nanoseconds default_max_age = std::chrono::minutes{65};
 // default_max_future_skew tolerates clocks (ours and the provider's) that
 // disagree by a few minutes, as NTP-synchronised hosts occasionally do.
@@ -61,15 +44,9 @@ inline constexpr std::chrono::nanoseconds max_window = std::chrono::hours{24 * 7
 }
 
 // freshness is the window a publish_time must fall in, relative to now:
-//
-//     now - max_age  <=  publish_time  <=  now + max_future_skew
-//
-// Both ends are inclusive: a delivery exactly max_age old is fresh, one
-// nanosecond older is stale. It is a plain value with no state, so a clock
-// that goes backwards only moves the window: deliveries look younger (a
-// replay up to max_age old is still caught by the idempotency store, whose
-// retention adds max_future_skew for that reason) and recent ones may look
-// like they come from the future, which max_future_skew absorbs.
+// now - max_age <= publish_time <= now + max_future_skew, both ends
+// inclusive. A plain value with no state (a clock that goes backwards only
+// moves the window: docs/design.md).
 struct freshness {
   std::chrono::nanoseconds max_age = default_max_age;
   std::chrono::nanoseconds max_future_skew = default_max_future_skew;

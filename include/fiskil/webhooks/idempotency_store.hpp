@@ -53,26 +53,17 @@ struct remember_result {
 };
 
 // idempotency_store is a fixed-capacity set of recently seen message_ids,
-// safe for concurrent use by every thread of a gateway.
-//
-// remember(id, ...) answers first_time or duplicate and records the id in one
-// atomic step: of two threads racing on one id, exactly one gets first_time.
-// Ids are remembered until publish_time + retention; after that their room is
-// reused. When both buckets an id may live in are full of unexpired ids, it
-// evicts the one closest to expiry and says so (in the result and in a counter): never a silent
-// hole.
+// safe for concurrent use by every thread of a gateway. remember(id, ...)
+// answers first_time or duplicate and records the id in one atomic step: of
+// two threads racing on one id, exactly one gets first_time. Ids are kept
+// until publish_time + retention; when an id's two buckets hold only
+// unexpired ids, the one closest to expiry is evicted and reported (in the
+// result and in evicted_unexpired()), never silently.
 //
 // Memory: one allocation at create(), none after; bytes_per_entry (about 17)
-// per entry of capacity(). Ids are stored as 64-bit SipHash-2-4 tags under a
-// key drawn at random per store, not as bytes. Two different ids are taken
-// for one only if their tags are equal: for an id, at most 30 tags are
-// compared (its two buckets), so the chance that a new id is reported a
-// duplicate is at most 30 / 2^64 (below 2 in 10^18) per call, and no one
-// outside the process can steer it, because the key is secret and random.
-//
-// Design of the table (two-choice buckets, per-bucket spin locks) and why:
-// detail/two_choice_table.hpp. Moving a store is not thread-safe: move it
-// only before sharing it.
+// per entry. Ids are kept as keyed 64-bit tags: a new id is taken for a
+// duplicate with probability at most 30 / 2^64 per call. The table's design
+// and its numbers: docs/design.md. Moving a store is not thread-safe.
 class idempotency_store {
   // A slot is the id's expiry in ns since the epoch; detail::never when empty.
   struct slot {

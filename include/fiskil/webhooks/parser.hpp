@@ -51,20 +51,14 @@ struct parser_options {
   std::size_t max_depth = 1024;
 };
 
-// parser turns the raw body of a delivery into a fw::event.
+// parser turns the raw body of a delivery into a fw::event: the whole body
+// is validated as JSON, then the envelope is read strictly (each field read
+// has the right type and appears once; unknown fields are ignored).
 //
-// Use one parser per thread and reuse it: it owns simdjson's DOM parser and a
-// padded copy of the body, reserved on first use (or by reserve()), so that
-// after warm-up parsing does not touch the heap. Memory per parser, so per
-// thread: about 15 bytes per byte of reserved capacity (the body's copy,
-// simdjson's tape and string buffer) plus 10 KiB for max_depth 1024, that
-// is about 70 KiB at the default 4 KiB (measured: 69 KiB; 960 KiB at
-// 64 KiB). A larger body grows the storage, doubling, up to max_body_size.
-//
-// The parser validates the whole body as JSON (simdjson DOM), so invalid JSON
-// anywhere, and trailing content after the document, are refused; then it
-// reads the envelope strictly: each field it reads must have the right type
-// and appear once; fields it does not know are ignored at every level.
+// Use one per thread and reuse it: storage is reserved on first use (or by
+// reserve()), so that after warm-up parsing does not touch the heap. About
+// 70 KiB per parser at the default initial_capacity (4 KiB); a larger body
+// grows it, doubling, up to max_body_size (docs/design.md, "Parsing").
 //
 // Lifetime: every view in a returned event (message_id, the ids, id_list,
 // data_json) points into the parser, not into the body, and stays valid until

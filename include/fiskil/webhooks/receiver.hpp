@@ -220,22 +220,13 @@ inline parser& thread_parser() noexcept {
 //   7. dispatch          receive() calls your handlers (fw::dispatch rules)
 //
 // and returns one fw::delivery whose outcome maps to the HTTP status to
-// answer (http_status()). Configuration (keys, allowlist) is apart from
-// state (idempotency store, consent tracker): replace_keys and
-// replace_allowlist change the first while requests are in flight and keep
-// the second. The store and the tracker remember ids for
-// options.freshness.retention(), which makes every replay stale or a
-// duplicate.
+// answer. Keys and allowlist can be replaced while requests are in flight
+// (replace_keys, replace_allowlist); the store and the tracker are kept.
 //
-// Threads: one receiver serves every thread of the gateway; all its methods
-// but moving are safe to call concurrently. Parsing needs a parser per
-// thread (or per coroutine in flight): pass your own (admit(parser,
-// request), receive(parser, request, ...)), or let receive(request, ...)
-// use a thread_local one, in which case the returned delivery carries no
-// event. A request sees one keyring and one allowlist throughout steps 1-3,
-// the old ones or the new ones, never a mix.
-//
-// No allocation after create() except each parser's reservation.
+// Threads: one receiver serves every thread; all its methods but moving are
+// safe to call concurrently. Pass a parser per thread (or per coroutine in
+// flight). No allocation after create() except each parser's reservation.
+// Guide: docs/tutorial.md; design: docs/design.md.
 template <std::size_t KeyCapacity, std::size_t RangeCapacity>
 class basic_receiver {
  public:

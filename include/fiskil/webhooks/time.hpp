@@ -64,13 +64,8 @@ constexpr int days_in_month(int y, int m) noexcept {
 }
 
 // days_from_civil: days since 1970-01-01 of a proleptic Gregorian date, for
-// years 1 to 9999 (the caller checks narrower bounds). It is Neri and
-// Schneider's form ("Euclidean affine functions and their application to
-// calendar algorithms", 2022; libstdc++ 13 uses it): years start in March,
-// so February's length does not matter, and every step is a multiplication,
-// a shift or a division by a constant whose remainder is never taken; GCC 12
-// turns a quotient and remainder pair (Hinnant's era / year_of_era) into a
-// slow div instruction.
+// years 1 to 9999 (the caller checks narrower bounds), in Neri and
+// Schneider's form (why: docs/design.md, "Parsing").
 constexpr std::int64_t days_from_civil(unsigned y, unsigned m, unsigned d) noexcept {
   const unsigned before_march = m <= 2 ? 1u : 0u;
   const unsigned year = y - before_march;                // the year, counted from March
@@ -82,9 +77,7 @@ constexpr std::int64_t days_from_civil(unsigned y, unsigned m, unsigned d) noexc
 }
 
 // parse_rfc3339 is the constexpr core of fw::parse_rfc3339 (so its cases can
-// be checked at compile time too). It is marked hot because GCC 12's static
-// branch prediction, seeing a dozen early returns, deems the success path
-// cold and compiles its divisions by constants as div instructions.
+// be checked at compile time too). Marked hot: docs/design.md says why.
 [[gnu::hot]] constexpr rfc3339_parse parse_rfc3339(std::string_view text) noexcept {
   constexpr rfc3339_parse malformed{errc::publish_time_malformed, {}};
   constexpr rfc3339_parse out_of_range{errc::publish_time_out_of_range, {}};
@@ -152,8 +145,7 @@ constexpr std::int64_t days_from_civil(unsigned y, unsigned m, unsigned d) noexc
   }
 
   // Nanoseconds since 1970 in 64 bits reach from 1677-09-21 to 2262-04-11.
-  // Second 60 (a leap second) is refused: Fiskil's Go encoder never emits
-  // it, and accepting it would need a leap-second table.
+  // Second 60 is refused (docs/design.md).
   if (y < 1678 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
       mi > 59 || s > 59)
     return out_of_range;

@@ -35,17 +35,10 @@ namespace detail {
 struct key_access;
 }
 
-// signing_key is one Fiskil signing secret, ready to verify with.
-//
-// Making one decodes the secret, derives the HMAC-SHA256 inner and outer
-// states (so each verification hashes only the body's blocks plus one) and
-// wipes the key bytes and every intermediate. What remains is the two hash
-// states, which are as sensitive as the key: treat a signing_key like one.
-//
-// It is a trivially copyable value of about 230 bytes that owns no heap
-// memory, so copies are cheap and it can be shared read-only between threads
-// without synchronisation. Being trivially copyable, it cannot wipe itself
-// when destroyed.
+// signing_key is one Fiskil signing secret, ready to verify with: the HMAC
+// pad states, derived once (the key bytes are wiped). As sensitive as the
+// key. A trivially copyable value of about 230 bytes, no heap, shareable
+// read-only between threads; it cannot wipe itself when destroyed.
 class signing_key {
  public:
   // from_base64 makes a key from the signing secret as the Fiskil dashboard

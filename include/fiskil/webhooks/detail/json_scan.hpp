@@ -25,10 +25,9 @@ constexpr std::size_t skip_space(std::string_view text, std::size_t pos) noexcep
   return pos;
 }
 
-// find_quote returns the first '"' in [p, end), or end. Strings in a
-// delivery are short (keys, ids, a timestamp), where a call to memchr costs
-// more than the search: with SSE2 (every x86-64 CPU) sixteen bytes are
-// compared inline at a time, and memchr takes only the last few bytes.
+// find_quote returns the first '"' in [p, end), or end: sixteen bytes at a
+// time with SSE2, memchr for the tail (delivery strings are short, where a
+// call to memchr costs more than the search).
 inline const char* find_quote(const char* p, const char* end) noexcept {
 #if defined(__SSE2__)
   const __m128i quotes = _mm_set1_epi8('"');
@@ -156,12 +155,8 @@ struct string_member {
 // members before it are the given string members, in order: each delimiter
 // is then where those sizes put it, and is checked rather than searched for.
 // It returns an empty view when the text is not of that form (whitespace,
-// escapes), and the caller falls back to member_value.
-//
-// Why a check is enough: with no backslash before the value, no string
-// there holds an escape, so each string token ends at the first quote after
-// its opening one, and its raw size is the size the document gives. A
-// quote found where that size puts the end is that end.
+// escapes), and the caller falls back to member_value. Why a check is
+// enough: docs/design.md, "Finding data_json without searching".
 inline std::string_view compact_last_member_value(std::string_view text, const string_member* before,
                                                   std::size_t count, std::size_t key_size) noexcept {
   const std::size_t n = text.size();

@@ -5,20 +5,14 @@
 // The crypto backend: BoringSSL by default when its headers are on the
 // include path, OpenSSL 3 otherwise, or whichever one
 // FISKIL_WEBHOOKS_CRYPTO_BORINGSSL / FISKIL_WEBHOOKS_CRYPTO_OPENSSL names.
-//
-// The MAC is computed one of three ways, chosen at compile time (all code of
-// a program must make the same choice; `implementation` names it), none of
-// which allocates per verification:
-//  - BoringSSL: SHA256_TransformBlocks on the key's precomputed pad states;
-//  - OpenSSL 3: the same through SHA256_CTX and SHA256_Update on whole
-//    blocks, deprecated in OpenSSL 3 (their warnings are silenced here);
-//  - OpenSSL 3 without its deprecated API (OPENSSL_NO_DEPRECATED_3_0 or
-//    OPENSSL_API_COMPAT >= 30000, or FISKIL_WEBHOOKS_OPENSSL_PROVIDER): the
-//    digest functions of the provider EVP_MD_fetch picks (provider_hasher).
-//    Keys keep their pad blocks, which every MAC hashes again (two
-//    compressions more), in one context per thread, allocated on the
-//    thread's first MAC and freed when the thread exits. If OpenSSL cannot
-//    provide it, the process aborts rather than use a MAC it did not compute.
+// The MAC is computed one of three ways, chosen at compile time (every
+// translation unit of a program must choose alike; `implementation` names
+// it), none allocating per verification: BoringSSL's SHA256_TransformBlocks;
+// OpenSSL 3's deprecated SHA256_Update (warnings silenced here); or, without
+// OpenSSL's deprecated API (OPENSSL_NO_DEPRECATED_3_0, OPENSSL_API_COMPAT >=
+// 30000, or FISKIL_WEBHOOKS_OPENSSL_PROVIDER), the provider's digest
+// functions (provider_hasher), which abort if OpenSSL cannot provide them.
+// Why, and what each costs: docs/design.md, "Verification".
 
 #if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL) && defined(FISKIL_WEBHOOKS_CRYPTO_OPENSSL)
 #error "fiskil-webhooks: define at most one of FISKIL_WEBHOOKS_CRYPTO_BORINGSSL and FISKIL_WEBHOOKS_CRYPTO_OPENSSL"
@@ -153,20 +147,11 @@ inline void absorb_pad(context& c, const unsigned char (&pad)[block_size]) noexc
   SHA256_Update(&c, pad, sizeof pad);
 }
 
-// The per-delivery path works on bare chaining values rather than on a
-// whole SHA256_CTX: HMAC's pads are hashed once per key, so each message
-// continues from a state that has absorbed exactly one block, and its
-// padding is known in advance. absorb_final hands whole blocks of the body
-// straight to the backend's block function and assembles the padded tail
-// itself, which skips SHA256_Update's buffering and SHA256_Final's
-// bookkeeping: the same compressions, one call fewer, no copies of the
-// 64-byte buffer.
-//
 // chaining is the eight-word chaining value plus whatever the backend needs
-// to run its block function on it: BoringSSL exposes that function
-// (SHA256_TransformBlocks); OpenSSL 3 reaches it through SHA256_Update on
-// whole blocks, which compresses them in place without buffering when no
-// partial block is pending (num == 0).
+// to run its block function on it (BoringSSL: SHA256_TransformBlocks;
+// OpenSSL 3: SHA256_Update on whole blocks with num == 0). The per-delivery
+// path works on these rather than on a whole SHA256_CTX, and absorb_final
+// builds the padded tail itself: docs/design.md, "Verification".
 #if defined(FISKIL_WEBHOOKS_CRYPTO_BORINGSSL)
 struct chaining {
   std::uint32_t h[8];
@@ -248,12 +233,9 @@ struct context {
 
 // provider_hasher is this thread's SHA-256 context of the provider that
 // EVP_MD_fetch picks for "SHA256", driven through the provider's digest
-// functions (provider-digest(7): newctx, init, update, final, freectx) as
-// EVP drives them. EVP is not used per hash: in OpenSSL 3.0,
-// EVP_DigestInit_ex2 frees and reallocates the provider context on every
-// call (3.1 reuses it) and EVP_MD_CTX_copy_ex allocates on every copy. The
-// context is allocated on the thread's first hash, re-initialised in place
-// for every hash after it, and freed when the thread exits.
+// functions (provider-digest(7)). Allocated on the thread's first hash,
+// re-initialised in place for every hash after it, freed when the thread
+// exits. Why not EVP per hash: docs/design.md, "Verification".
 class provider_hasher {
  public:
   provider_hasher() noexcept {

@@ -4,30 +4,12 @@
 // The fixed-capacity, thread-safe table under fw::idempotency_store and
 // fw::consent_tracker.
 //
-// Design, and why:
-// - Ids are kept as 64-bit SipHash-2-4 tags under a random per-table key,
-//   not as bytes: an entry is the same small size whatever the id's length,
-//   and nobody outside the process can choose ids that collide.
-// - The table is an array of buckets of 15 entries, each bucket with its own
-//   one-byte spin lock. An id may live in either of two buckets chosen by its
-//   hash, and goes into the one with fewer unexpired entries ("power of two
-//   choices"). One candidate bucket would overflow long before the table is
-//   full (a 15-entry bucket at half load overflows about 1% of the time);
-//   two keep every bucket near the average, so that a table sized at 1.5
-//   times its live entries practically never evicts one (see README).
-// - An operation locks its two buckets (lower index first, so two threads
-//   cannot deadlock), scans 30 tags, and unlocks: some tens of nanoseconds.
-//   With thousands of buckets two threads rarely meet on one, and a lock held
-//   that briefly is cheaper to spin on than to sleep on; a waiter yields its
-//   core after 128 spins in case the holder was preempted. Locks rather than
-//   lock-free slots, because "exactly one of two racing threads sees first
-//   time" needs the look-up and the insertion to be one step across two
-//   buckets; under a lock that is plain code that ThreadSanitizer can check.
-// - Entries expire; an expired or empty entry is reused first. Only when
-//   both buckets hold nothing but unexpired entries is one of those evicted
-//   (the one closest to expiry), and the caller is told, so that it can be
-//   counted and reported: the store never forgets silently.
-// - All memory is one allocation, made at construction.
+// Keyed 64-bit tags in buckets of 15 with a one-byte spin lock each; an id
+// lives in the emptier of its two buckets; expired entries are reused first,
+// and an unexpired one is evicted (and reported) only when both buckets are
+// full. One allocation, at construction. The design and why:
+// docs/design.md, "The table under the idempotency store and the consent
+// tracker".
 #pragma once
 
 #include <algorithm>
