@@ -74,7 +74,7 @@ class admission {
   // configuration; error says why. Returns whether it swapped.
   bool reload(std::string& error);
 
-  // attach gives admission the store, for warm() now and after a reload.
+  // attach gives admission the store, for warm().
   // The store must outlive admission.
   void attach(storage& store) noexcept { store_ = &store; }
 
