@@ -21,7 +21,7 @@ namespace fiskil::gateway {
 
 namespace {
 
-constexpr std::size_t outcome_count = static_cast<std::size_t>(fw::outcome::unavailable) + 1;
+constexpr std::size_t outcome_count = static_cast<std::size_t>(fw::outcome::in_progress) + 1;
 
 const std::array<std::string_view, outcome_count> outcome_name_table = [] {
   std::array<std::string_view, outcome_count> names{};
@@ -249,34 +249,39 @@ verdict admission::admit(std::span<const unsigned char> peer_bytes, std::string_
 void admission::settle(verdict& v, stored what) {
   fw::receiver* receiver = state_->receiver.get();
   const record& r = v.rec;
-  const auto retract_consent = [&] {
-    if (r.consent_change) (void)receiver->consents().retract(r.consent_id, *r.consent_change, at_ns(r.publish_time_ns));
+  const fw::timestamp now = at_ns(now_ns());
+  // The store answered without keeping this delivery, from its own
+  // confirmed state: drop the pending consent change, and hold the id as
+  // confirmed (the store has it, or has a newer state of its consent), so
+  // that a copy is a duplicate.
+  const auto answered_from_store = [&] {
+    (void)receiver->retract(v.admitted.token);
+    (void)receiver->store().remember(r.message_id, at_ns(r.publish_time_ns), now);
   };
   switch (what) {
     case stored::kept:
+      (void)receiver->confirm(v.admitted.token);
       v.outcome = static_cast<std::size_t>(fw::outcome::accepted);
       break;
     case stored::duplicate:
       // The store kept this message_id before (and its consent state with
-      // it): the in-memory id stays remembered.
+      // it): what the receiver holds pending is confirmed state.
+      (void)receiver->confirm(v.admitted.token);
       v.outcome = static_cast<std::size_t>(fw::outcome::duplicate);
       break;
     case stored::superseded:
-      // The store has a newer state for this consent: undo this event's
-      // step; the id stays remembered, so a retry is a duplicate.
-      retract_consent();
+      answered_from_store();
       v.outcome = static_cast<std::size_t>(fw::outcome::superseded);
       break;
     case stored::after_revocation:
-      retract_consent();
-      if (r.consent_change)
-        (void)receiver->consents().observe(r.consent_id, fw::consent_change::revoked, at_ns(r.publish_time_ns),
-                                           at_ns(now_ns()));
+      answered_from_store();
+      if (r.consent_change)  // the store has the consent revoked: so does the receiver, from now on
+        (void)receiver->consents().observe(r.consent_id, fw::consent_change::revoked, at_ns(r.publish_time_ns), now);
       v.outcome = static_cast<std::size_t>(fw::outcome::after_revocation);
       break;
     case stored::unavailable:
       // Not kept: forget it, so that the provider's retry is accepted afresh.
-      (void)receiver->retract(v.admitted);
+      (void)receiver->retract(v.admitted.token);
       v.outcome = static_cast<std::size_t>(fw::outcome::unavailable);
       v.error = "the store could not keep the delivery";
       break;

@@ -202,7 +202,7 @@ TEST_CASE("one receiver, two threads, thread_local parsers: each delivery accept
                      R"(","account_ids":["a"]}})");
     signatures.emplace_back(fw::sign(key, bodies.back()).view());
   }
-  std::atomic<int> handled{0}, duplicates{0}, other{0};
+  std::atomic<int> handled{0}, duplicates{0}, in_progress{0}, other{0};
   run_threads(2, [&](int t) {
     for (int k = 0; k < count; ++k) {
       const int i = t == 0 ? k : count - 1 - k;
@@ -211,15 +211,80 @@ TEST_CASE("one receiver, two threads, thread_local parsers: each delivery accept
                            [&](const auto&) { handled.fetch_add(1); });
       if (d.outcome == fw::outcome::duplicate) {
         duplicates.fetch_add(1);
+      } else if (d.outcome == fw::outcome::in_progress) {  // the other thread's handler was running
+        in_progress.fetch_add(1);
       } else if (d.outcome != fw::outcome::accepted) {
         other.fetch_add(1);
       }
     }
   });
   CHECK(other.load() == 0);
-  // Each message_id is accepted by one thread and a duplicate for the other.
+  // Each message_id is accepted by one thread and a duplicate (or, met
+  // mid-flight, in_progress) for the other.
   CHECK(handled.load() == count);
-  CHECK(duplicates.load() == count);
+  CHECK(duplicates.load() + in_progress.load() == count);
+}
+
+TEST_CASE("copies racing with confirm and retract: never duplicate before a confirm, kept exactly once") {
+  const fw::signing_key key = fw::signing_key::from_base64("aW4tZmxpZ2h0IHJhY2Uga2V5").value();
+  fw::manual_clock clock{t0 + 1min};
+  fw::receiver receiver = fw::receiver::create(fw::keyring{key}, fw::source_allowlist::parse("0.0.0.0/0").value(),
+                                               {.clock = fw::clock{clock}})
+                              .value();
+  const int count = sanitized ? 400 : 4000;
+  std::vector<std::string> bodies, signatures;
+  for (int i = 0; i < count; ++i) {
+    // Every third delivery is a consent event, of its own consent.
+    const char* event = i % 3 == 0 ? "consent.revoked" : "banking.accounts.sync.completed";
+    bodies.push_back(R"({"publish_time":"2026-11-20T09:00:00Z","message_id":"race-)" + std::to_string(i) +
+                     R"(","data":{"event":")" + event + R"(","consent_id":"consent-)" + std::to_string(i) + R"("}})");
+    signatures.emplace_back(fw::sign(key, bodies.back()).view());
+  }
+  std::vector<std::atomic<int>> confirming(static_cast<std::size_t>(count)), kept(static_cast<std::size_t>(count));
+  std::atomic<int> early_duplicates{0}, refused{0};
+  const auto settle_kept = [&](std::size_t i, const fw::delivery& d) {
+    confirming[i].fetch_add(1);  // before confirm: a copy may see duplicate as soon as it starts
+    if (receiver.confirm(d)) kept[i].fetch_add(1);
+  };
+  const auto judge = [&](std::size_t i, const fw::delivery& d) {
+    if (d.outcome == fw::outcome::duplicate && confirming[i].load() == 0) early_duplicates.fetch_add(1);
+    if (d.outcome != fw::outcome::duplicate && d.outcome != fw::outcome::in_progress &&
+        d.outcome != fw::outcome::accepted)
+      refused.fetch_add(1);
+  };
+  run_threads(2, [&](int t) {
+    fw::parser p;
+    for (int round = 0; round < (t == 0 ? 1 : 3); ++round) {
+      for (int k = 0; k < count; ++k) {
+        const auto i = static_cast<std::size_t>(t == 0 ? k : count - 1 - k);
+        const fw::delivery_request request = fw::delivery_request::from_text("192.0.2.1", bodies[i], signatures[i]);
+        fw::delivery d = receiver.admit(p, request);
+        judge(i, d);
+        if (d.outcome != fw::outcome::accepted) continue;
+        if (t == 0 && i % 2 == 1) {
+          // The first writer fails: retract, then retry until someone keeps it.
+          CHECK(receiver.retract(d));
+          for (;;) {
+            d = receiver.admit(p, request);
+            judge(i, d);
+            if (d.outcome == fw::outcome::accepted) {
+              settle_kept(i, d);
+              break;
+            }
+            if (d.outcome == fw::outcome::duplicate) break;
+            std::this_thread::yield();
+          }
+        } else {
+          settle_kept(i, d);
+        }
+      }
+    }
+  });
+  CHECK(early_duplicates.load() == 0);
+  CHECK(refused.load() == 0);
+  int kept_once = 0;
+  for (int i = 0; i < count; ++i) kept_once += kept[static_cast<std::size_t>(i)].load() == 1 ? 1 : 0;
+  CHECK(kept_once == count);
 }
 
 TEST_CASE("key rotation while two threads receive: atomic per request, the store and the tracker kept") {
@@ -242,8 +307,7 @@ TEST_CASE("key rotation while two threads receive: atomic per request, the store
   for (int i = 0; i < count / 4; ++i) {
     before.push_back(body_of("before-" + std::to_string(i), i));
     const std::string sig{fw::sign(old_key, before.back()).view()};
-    REQUIRE(receiver.admit(setup, fw::delivery_request::from_text("192.0.2.9", before.back(), sig)).outcome ==
-            fw::outcome::accepted);
+    REQUIRE(receiver.confirm(receiver.admit(setup, fw::delivery_request::from_text("192.0.2.9", before.back(), sig))));
   }
 
   // During: every delivery is signed with one of the two keys, and the
@@ -265,7 +329,7 @@ TEST_CASE("key rotation while two threads receive: atomic per request, the store
   // The first step of a rotation, as a gateway makes it: both keys.
   REQUIRE(receiver.replace_keys(fw::keyring{new_key, old_key}));
   std::atomic<int> receiving{2};
-  std::atomic<int> accepted{0}, duplicates{0}, refused{0}, replays_accepted{0}, rotations{0};
+  std::atomic<int> accepted{0}, duplicates{0}, in_progress{0}, refused{0}, replays_accepted{0}, rotations{0};
   run_threads(3, [&](int t) {
     if (t == 2) {
       const fw::keyring both_new_first{new_key, old_key}, both_old_first{old_key, new_key};
@@ -288,10 +352,13 @@ TEST_CASE("key rotation while two threads receive: atomic per request, the store
       const fw::delivery_request request = fw::delivery_request::from_text(source, during[i], during_signatures[i]);
       // One thread passes its parser, the other uses the thread_local one.
       const fw::delivery d = t == 0 ? receiver.admit(own, request) : receiver.receive(request, [](const auto&) {});
+      if (t == 0) (void)receiver.confirm(d);
       if (d.outcome == fw::outcome::accepted) {
         accepted.fetch_add(1);
       } else if (d.outcome == fw::outcome::duplicate) {
         duplicates.fetch_add(1);
+      } else if (d.outcome == fw::outcome::in_progress) {  // met the other thread's copy mid-flight
+        in_progress.fetch_add(1);
       } else {
         refused.fetch_add(1);
       }
@@ -311,7 +378,7 @@ TEST_CASE("key rotation while two threads receive: atomic per request, the store
   CHECK(refused.load() == 0);
   CHECK(replays_accepted.load() == 0);
   CHECK(accepted.load() == count);
-  CHECK(duplicates.load() == count);
+  CHECK(duplicates.load() + in_progress.load() == count);
 
   // After: the new key alone.
   REQUIRE(receiver.replace_keys(fw::keyring{new_key}));

@@ -116,22 +116,15 @@ TEST_CASE("observe takes parsed consent events from the fixtures") {
   static_assert(fw::consent_change_of<const fw::consent_revoked&> == consent_change::revoked);
 }
 
-TEST_CASE("retract restores the previous state when the event is still the latest") {
+TEST_CASE("observe confirms at once: retract never undoes a confirmed state") {
   fw::consent_tracker tracker = make_tracker();
   CHECK(observe(tracker, "c1", consent_change::received, t0) == consent_order::newer);
   CHECK(observe(tracker, "c1", consent_change::revoked, t0 + 1min) == consent_order::newer);
-  // The gateway failed to act on the revocation: undo it, and its retry is newer.
-  CHECK(tracker.retract("c1", consent_change::revoked, t0 + 1min));
-  CHECK(tracker.latest("c1")->change == consent_change::received);
-  CHECK(observe(tracker, "c1", consent_change::revoked, t0 + 1min) == consent_order::newer);
-  // Only the latest can be retracted.
-  CHECK_FALSE(tracker.retract("c1", consent_change::received, t0));
-  CHECK_FALSE(tracker.retract("c1", consent_change::revoked, t0 + 2min));
+  CHECK_FALSE(tracker.pending("c1"));
+  // retract drops only a pending change (a receiver's admit); none is here.
+  CHECK_FALSE(tracker.retract("c1", consent_change::revoked, t0 + 1min));
+  CHECK(tracker.latest("c1")->change == consent_change::revoked);
   CHECK_FALSE(tracker.retract("unknown", consent_change::revoked, t0));
-  // Retracting a consent's first event forgets the consent.
-  CHECK(observe(tracker, "c2", consent_change::received, t0) == consent_order::newer);
-  CHECK(tracker.retract("c2", consent_change::received, t0));
-  CHECK_FALSE(tracker.latest("c2"));
 }
 
 TEST_CASE("a full tracker evicts the consent closest to expiry and reports it") {

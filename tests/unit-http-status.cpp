@@ -45,7 +45,7 @@ TEST_CASE("http_status covers every errc and agrees with the outcome mapping") {
     CHECK(o != fw::outcome::accepted);
     ++seen;
   }
-  CHECK(seen == static_cast<int>(fw::errc::source_not_allowed));
+  CHECK(seen == static_cast<int>(fw::errc::consent_in_progress));
   // The ones the README's first example names.
   CHECK(fw::http_status(fw::errc::body_too_large) == 413);
   CHECK(fw::http_status(fw::errc::out_of_memory) == 503);

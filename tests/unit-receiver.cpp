@@ -112,7 +112,7 @@ TEST_CASE("forbidden source: refused before the signature is even looked at") {
     CHECK(d.error == fw::errc::address_malformed);
   }
   // Allowed sources in every form, including IPv4-mapped from a dual-stack socket.
-  CHECK(receiver.admit(f.parser, fw::delivery_request::from_text("::ffff:203.0.113.10", s.body, s["signature"])).outcome == fw::outcome::accepted);
+  CHECK(receiver.confirm(receiver.admit(f.parser, fw::delivery_request::from_text("::ffff:203.0.113.10", s.body, s["signature"]))));
   CHECK(receiver.admit(f.parser, fw::delivery_request::from_text("2001:db8:f15c::9", s.body, s["signature"])).outcome == fw::outcome::duplicate);
   // A forbidden source with a bad signature too is reported as forbidden.
   CHECK(receiver.admit(f.parser, fw::delivery_request::from_text("198.51.100.1", s.body, "bad")).outcome == fw::outcome::forbidden_source);
@@ -143,7 +143,7 @@ TEST_CASE("bad signature: tampered body, wrong key, malformed or missing header"
     CHECK_FALSE(d.event);
   }
   // None of them was recorded: the genuine delivery is still a first sighting.
-  CHECK(receiver.admit(f.parser, fw::delivery_request::from_text(allowed_source, s.body, s["signature"])).outcome == fw::outcome::accepted);
+  CHECK(receiver.confirm(receiver.admit(f.parser, fw::delivery_request::from_text(allowed_source, s.body, s["signature"]))));
 }
 
 TEST_CASE("bad envelope: authentic bytes that cannot be processed") {
@@ -226,7 +226,7 @@ TEST_CASE("stale and too early, at the exact window boundaries") {
   // Neither refusal recorded the id: at exactly the boundaries it is accepted
   // once, then a duplicate.
   f.clock.set(published - 5min);
-  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::accepted);
+  CHECK(receiver.confirm(receiver.admit(f.parser, request(b))));
   f.clock.set(published + 65min);
   CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::duplicate);
   // A replay after the window: stale, never accepted again.
@@ -240,7 +240,7 @@ TEST_CASE("a clock going backwards within the skew cannot reopen a replay") {
   const fw::timestamp published = at("2026-11-20T09:00:00Z");
   const signed_body b = consent_body(f.key, "consent.received", "m-replay", "2026-11-20T09:00:00Z", "c-replay");
   f.clock.set(published + 1min);
-  CHECK(receiver.admit(f.parser, request(b)).outcome == fw::outcome::accepted);
+  CHECK(receiver.confirm(receiver.admit(f.parser, request(b))));
   // Much later, other traffic reuses expired room; the id's retention is
   // max_age + skew, so it is still held at publish + 70 min.
   f.clock.set(published + 70min);
@@ -294,7 +294,9 @@ TEST_CASE("retract lets the provider's retry be accepted again") {
   f.clock.set(at("2026-11-20T10:30:00Z"));
   const signed_body received = consent_body(f.key, "consent.received", "r-1", "2026-11-20T10:00:00Z");
   const signed_body revoked = consent_body(f.key, "consent.revoked", "r-2", "2026-11-20T10:10:00Z");
-  CHECK(receiver.admit(f.parser, request(received)).outcome == fw::outcome::accepted);
+  const fw::delivery kept = receiver.admit(f.parser, request(received));
+  CHECK(kept.outcome == fw::outcome::accepted);
+  CHECK(receiver.confirm(kept));
   const fw::delivery failed = receiver.admit(f.parser, request(revoked));
   REQUIRE(failed.outcome == fw::outcome::accepted);
   // The gateway could not act on it: retract, answer 503; the retry is new.
@@ -302,6 +304,7 @@ TEST_CASE("retract lets the provider's retry be accepted again") {
   CHECK(receiver.consents().latest("c0a5e5e0-0000-4000-8000-00000000beef")->change == fw::consent_change::received);
   const fw::delivery retry = receiver.admit(f.parser, request(revoked));
   CHECK(retry.outcome == fw::outcome::accepted);
+  CHECK(receiver.confirm(retry));
   CHECK(receiver.admit(f.parser, request(revoked)).outcome == fw::outcome::duplicate);
   // Only accepted deliveries can be retracted.
   CHECK_FALSE(receiver.retract(receiver.admit(f.parser, request(revoked))));

@@ -56,6 +56,7 @@ TEST_CASE("two admits interleaved on one parser: retracting the first forgets th
   const fw::delivery b = f.receiver.admit(p, fixture::request(second));
   REQUIRE(b.outcome == fw::outcome::accepted);
   CHECK(fw::envelope_of(*b.event).message_id == "id-second");
+  CHECK(f.receiver.confirm(b.token));  // the second was kept
 
   CHECK(f.receiver.retract(a));
   CHECK_FALSE(f.receiver.store().contains("id-first", f.clock.now()));
@@ -77,6 +78,7 @@ TEST_CASE("two admits interleaved with two parsers: the same") {
   const fw::delivery b = f.receiver.admit(p2, fixture::request(second));
   REQUIRE(a.outcome == fw::outcome::accepted);
   REQUIRE(b.outcome == fw::outcome::accepted);
+  CHECK(f.receiver.confirm(b));
   // p1 parses something else again (a refused delivery still parses).
   (void)p1.parse(second.body);
   CHECK(f.receiver.retract(a));
@@ -93,16 +95,22 @@ TEST_CASE("interleaved consent events: retract restores the first event's consen
   const fw::delivery b = f.receiver.admit(p, fixture::request(receive_2));
   REQUIRE(a.outcome == fw::outcome::accepted);
   REQUIRE(b.outcome == fw::outcome::accepted);
+  CHECK(f.receiver.confirm(b));
   CHECK(f.receiver.retract(a));
   CHECK_FALSE(f.receiver.consents().latest("consent-one"));
+  CHECK_FALSE(f.receiver.consents().pending("consent-one"));
   REQUIRE(f.receiver.consents().latest("consent-two"));
   CHECK(f.receiver.consents().latest("consent-two")->change == fw::consent_change::received);
-  // The revocation's retry is accepted again and applied.
-  CHECK(f.receiver.admit(p, fixture::request(revoke_1)).outcome == fw::outcome::accepted);
+  // The revocation's retry is accepted again and applied once confirmed.
+  const fw::delivery retry = f.receiver.admit(p, fixture::request(revoke_1));
+  CHECK(retry.outcome == fw::outcome::accepted);
+  CHECK_FALSE(f.receiver.consents().latest("consent-one"));
+  CHECK(f.receiver.consents().pending("consent-one")->change == fw::consent_change::revoked);
+  CHECK(f.receiver.confirm(retry));
   CHECK(f.receiver.consents().latest("consent-one")->change == fw::consent_change::revoked);
 }
 
-TEST_CASE("the convenience receive returns no event; its token still retracts") {
+TEST_CASE("the convenience receive returns no event; it confirmed the delivery") {
   fixture f;
   const auto first = f.make("banking.accounts.sync.completed", "id-conv", "c-1");
   std::string seen;
@@ -113,15 +121,23 @@ TEST_CASE("the convenience receive returns no event; its token still retracts") 
   CHECK_FALSE(d.event);  // would point into the hidden thread_local parser
   REQUIRE(d.key_index);
   CHECK(*d.key_index == 0);
-  CHECK(f.receiver.retract(d));
-  CHECK(f.receiver.receive(fixture::request(first), [](const auto&) {}).outcome == fw::outcome::accepted);
+  // receive confirmed it when the handler returned: a retract changes
+  // nothing, and a copy is a duplicate.
+  CHECK_FALSE(f.receiver.retract(d));
+  CHECK(f.receiver.receive(fixture::request(first), [](const auto&) {}).outcome == fw::outcome::duplicate);
 }
 
 TEST_CASE("only accepted deliveries retract") {
   fixture f;
   fw::parser p;
   const auto b = f.make("banking.accounts.sync.completed", "id-x", "c-1");
-  REQUIRE(f.receiver.admit(p, fixture::request(b)).outcome == fw::outcome::accepted);
+  const fw::delivery first = f.receiver.admit(p, fixture::request(b));
+  REQUIRE(first.outcome == fw::outcome::accepted);
+  const fw::delivery copy = f.receiver.admit(p, fixture::request(b));
+  CHECK(copy.outcome == fw::outcome::in_progress);
+  CHECK_FALSE(f.receiver.retract(copy));
+  CHECK(f.receiver.store().pending("id-x"));
+  REQUIRE(f.receiver.confirm(first));
   const fw::delivery dup = f.receiver.admit(p, fixture::request(b));
   CHECK(dup.outcome == fw::outcome::duplicate);
   CHECK_FALSE(f.receiver.retract(dup));

@@ -92,7 +92,10 @@ struct consent_tracker_options {
 // applied, so that events delivered out of order are classified instead of
 // applied blindly: ordered by publish_time, then received < updated <
 // revoked; later than the latest is newer (and becomes the latest), equal is
-// duplicate, earlier is stale. consent.revoked is final: any other event for
+// duplicate, earlier is stale. Verdicts are made against confirmed state
+// only: a change a receiver admitted stays pending until it confirms or
+// retracts it, and meanwhile other changes of that consent are refused
+// (consent_in_progress) rather than judged against it. consent.revoked is final: any other event for
 // a revoked consent is after_revocation. A consent is kept for its latest
 // publish_time plus retention; a full tracker evicts the consent closest to
 // expiry and reports it. The rules, and what eviction loses:
@@ -102,18 +105,22 @@ struct consent_tracker_options {
 // create(), bytes_per_entry (about 34) per entry, every call safe from any
 // thread and atomic. Moving a tracker is not thread-safe.
 class consent_tracker {
+  // A consent's confirmed state (latest) and at most one pending change,
+  // admitted by a receiver and neither confirmed nor retracted yet.
   struct slot {
     std::int64_t latest_ns = 0;
-    std::int64_t previous_ns = 0;
-    std::uint8_t latest = 0;    // consent_change, 0 when empty
-    std::uint8_t previous = 0;  // consent_change, 0 when there is none
+    std::int64_t pending_ns = 0;
+    std::uint8_t latest = 0;   // consent_change, 0 when nothing is confirmed
+    std::uint8_t pending = 0;  // consent_change, 0 when nothing is pending
   };
   struct expiry_of {
     std::int64_t retention_ns = 0;
     std::int64_t operator()(const slot& s) const noexcept {
-      if (s.latest == 0) return detail::never;
-      return detail::expiry_after(std::max(s.latest_ns, s.previous != 0 ? s.previous_ns : s.latest_ns),
-                                  retention_ns);
+      if (s.latest == 0 && s.pending == 0) return detail::never;
+      const std::int64_t newest = s.latest == 0    ? s.pending_ns
+                                  : s.pending == 0 ? s.latest_ns
+                                                   : std::max(s.latest_ns, s.pending_ns);
+      return detail::expiry_after(newest, retention_ns);
     }
   };
   using table = detail::two_choice_table<slot, expiry_of>;
@@ -132,15 +139,16 @@ class consent_tracker {
     return consent_tracker{std::move(*made), options.max_id_size, options.retention.count()};
   }
 
-  // observe classifies a change to consent_id published at publish_time and,
-  // when it is newer, records it as the consent's latest state. now decides
-  // which entries have expired; an unknown consent whose publish_time is
-  // already past its retention at now is answered newer and not kept (check
-  // freshness first, as the receiver does). Errors: consent_id_missing
-  // (empty id), consent_id_too_long.
+  // observe classifies a change to consent_id published at publish_time
+  // against the consent's confirmed state and, when it is newer, records it
+  // as the confirmed state at once. now decides which entries have expired;
+  // an unknown consent whose publish_time is already past its retention at
+  // now is answered newer and not kept (check freshness first, as the
+  // receiver does). Errors: consent_id_missing (empty id),
+  // consent_id_too_long.
   [[nodiscard]] result<consent_step> observe(std::string_view consent_id, consent_change change,
                                              timestamp publish_time, timestamp now) noexcept {
-    return observe_tagged(consent_id.size(), table_.hash(consent_id), change, publish_time, now);
+    return observe_tagged(consent_id.size(), table_.hash(consent_id), change, publish_time, now, false);
   }
 
   // observe(event, now) is observe with the event's consent_id, change and
@@ -150,21 +158,30 @@ class consent_tracker {
     return observe(event.consent_id, consent_change_of<Event>, event.publish_time, now);
   }
 
-  // retract undoes an observe that answered newer, when that change is still
-  // the consent's latest: the state goes back to what it was before (or the
-  // consent is forgotten). For a gateway that failed to act on the event and
-  // wants the provider's retry to be newer again. Returns whether it undid.
+  // retract drops the consent's pending change (one a receiver admitted and
+  // has neither confirmed nor retracted) when it is this change: the
+  // confirmed state is untouched. Returns whether it dropped one. A
+  // confirmed state is never undone.
   bool retract(std::string_view consent_id, consent_change change, timestamp publish_time) noexcept {
     return retract_tagged(table_.hash(consent_id), change, publish_time);
   }
 
-  // latest returns the latest change applied to consent_id, if it is held.
+  // latest returns the confirmed state of consent_id, if one is held.
   [[nodiscard]] std::optional<consent_state> latest(std::string_view consent_id) noexcept {
     auto buckets = table_.lock(table_.hash(consent_id));
     const table::entry found = buckets.find();
-    if (found.slot == nullptr) return std::nullopt;
+    if (found.slot == nullptr || found.slot->latest == 0) return std::nullopt;
     return consent_state{static_cast<consent_change>(found.slot->latest),
                          timestamp{std::chrono::nanoseconds{found.slot->latest_ns}}};
+  }
+
+  // pending returns the consent's pending change, if it has one.
+  [[nodiscard]] std::optional<consent_state> pending(std::string_view consent_id) noexcept {
+    auto buckets = table_.lock(table_.hash(consent_id));
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr || found.slot->pending == 0) return std::nullopt;
+    return consent_state{static_cast<consent_change>(found.slot->pending),
+                         timestamp{std::chrono::nanoseconds{found.slot->pending_ns}}};
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
@@ -181,8 +198,11 @@ class consent_tracker {
 
   [[nodiscard]] std::uint64_t tag_of(std::string_view consent_id) const noexcept { return table_.hash(consent_id); }
 
+  // observe_tagged is observe by tag; pending leaves a newer change pending
+  // (the receiver's admit) instead of confirming it, and refuses a change
+  // while another of the same consent is pending (consent_in_progress).
   [[nodiscard]] result<consent_step> observe_tagged(std::size_t id_size, std::uint64_t tag, consent_change change,
-                                                    timestamp publish_time, timestamp now) noexcept {
+                                                    timestamp publish_time, timestamp now, bool pending) noexcept {
     if (id_size == 0) return errc::consent_id_missing;
     if (id_size > max_id_size_) return errc::consent_id_too_long;
     const std::int64_t at = publish_time.time_since_epoch().count();
@@ -197,21 +217,41 @@ class consent_tracker {
       if (detail::expiry_after(at, retention_ns_) < now_ns) return consent_step{consent_order::newer, false};
       bool evicted = false;
       slot& fresh = *buckets.claim(now_ns, evicted).slot;
-      fresh.latest_ns = at;
-      fresh.latest = kind;
+      (pending ? fresh.pending_ns : fresh.latest_ns) = at;
+      (pending ? fresh.pending : fresh.latest) = kind;
       return consent_step{consent_order::newer, evicted};
     }
     slot& held = *found.slot;
-    const consent_order verdict = consent_order_after(
-        consent_state{static_cast<consent_change>(held.latest), timestamp{std::chrono::nanoseconds{held.latest_ns}}},
-        change, publish_time);
+    if (pending && held.pending != 0) return errc::consent_in_progress;
+    const consent_order verdict = held.latest == 0 ? consent_order::newer : consent_order_after(confirmed(held), change, publish_time);
     if (verdict == consent_order::newer) {
-      held.previous_ns = held.latest_ns;
-      held.previous = held.latest;
-      held.latest_ns = at;
-      held.latest = kind;
+      (pending ? held.pending_ns : held.latest_ns) = at;
+      (pending ? held.pending : held.latest) = kind;
     }
     return consent_step{verdict, false};
+  }
+
+  static consent_state confirmed(const slot& held) noexcept {
+    return consent_state{static_cast<consent_change>(held.latest), timestamp{std::chrono::nanoseconds{held.latest_ns}}};
+  }
+
+  // confirm_tagged makes the consent's pending change, when it is this one,
+  // its confirmed state (unless a newer one was confirmed meanwhile by
+  // observe). Returns whether it was pending.
+  bool confirm_tagged(std::uint64_t tag, consent_change change, timestamp publish_time) noexcept {
+    auto buckets = table_.lock(tag);
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr) return false;
+    slot& held = *found.slot;
+    const std::int64_t at = publish_time.time_since_epoch().count();
+    if (held.pending != static_cast<std::uint8_t>(change) || held.pending_ns != at) return false;
+    if (held.latest == 0 || consent_order_after(confirmed(held), change, publish_time) == consent_order::newer) {
+      held.latest = held.pending;
+      held.latest_ns = held.pending_ns;
+    }
+    held.pending = 0;
+    held.pending_ns = 0;
+    return true;
   }
 
   bool retract_tagged(std::uint64_t tag, consent_change change, timestamp publish_time) noexcept {
@@ -219,12 +259,10 @@ class consent_tracker {
     const table::entry found = buckets.find();
     if (found.slot == nullptr) return false;
     slot& held = *found.slot;
-    if (held.latest != static_cast<std::uint8_t>(change) || held.latest_ns != publish_time.time_since_epoch().count())
+    if (held.pending != static_cast<std::uint8_t>(change) || held.pending_ns != publish_time.time_since_epoch().count())
       return false;
-    held.latest = held.previous;
-    held.latest_ns = held.previous_ns;
-    held.previous = 0;
-    held.previous_ns = 0;
+    held.pending = 0;
+    held.pending_ns = 0;
     return true;
   }
 

@@ -97,6 +97,9 @@ enum class errc : int {
   allowlist_host_bits_set,
   allowlist_too_many_ranges,
   source_not_allowed,
+  // In flight: another copy, or another event of the consent, is being kept.
+  message_id_in_progress,
+  consent_in_progress,
 };
 
 // error_kind groups errc values by what the receiver should do about them,
@@ -111,6 +114,8 @@ enum class error_kind : int {
                   // text, store sizes, windows): fix the configuration
   freshness,      // authentic, but publish_time lies outside the accepted window
   source,         // the sender's address is malformed or outside the allowlist: 403
+  in_progress,    // a copy of the delivery, or another event of its consent, is
+                  // being kept right now: 503 with Retry-After; a retry passes
 };
 
 namespace detail {
@@ -249,6 +254,10 @@ inline constexpr errc_info errc_table[] = {
      "source allowlist has more ranges than its capacity; use fw::basic_source_allowlist<N> with a larger N"},
     {errc::source_not_allowed, error_kind::source,
      "delivery comes from an address outside the source allowlist"},
+    {errc::message_id_in_progress, error_kind::in_progress,
+     "a copy of this message_id was admitted and is neither confirmed nor retracted yet; retry"},
+    {errc::consent_in_progress, error_kind::in_progress,
+     "another event of this consent was admitted and is neither confirmed nor retracted yet; retry"},
 };
 
 inline constexpr std::size_t errc_count = std::size(errc_table);
@@ -257,7 +266,7 @@ consteval bool errc_table_is_ordered() {
   for (std::size_t i = 0; i < errc_count; ++i) {
     if (static_cast<std::size_t>(errc_table[i].code) != i + 1) return false;
   }
-  return static_cast<std::size_t>(errc::source_not_allowed) == errc_count;
+  return static_cast<std::size_t>(errc::consent_in_progress) == errc_count;
 }
 static_assert(errc_table_is_ordered(),
               "fw::errc: detail::errc_table must list every errc once, in declaration order");
@@ -290,6 +299,7 @@ class kind_category_impl final : public std::error_category {
       case error_kind::configuration: return "a configured value is unusable";
       case error_kind::freshness: return "the delivery's publish_time is outside the accepted window";
       case error_kind::source: return "the delivery's source address is not allowed";
+      case error_kind::in_progress: return "a copy of the delivery, or an event of its consent, is being kept";
     }
     return "unknown fiskil-webhooks error kind";
   }

@@ -38,8 +38,10 @@ struct idempotency_store_options {
 
 // sighting says whether an id was new to the store.
 enum class sighting : std::uint8_t {
-  first_time,  // recorded now: process the delivery
-  duplicate,   // already recorded and unexpired: processed before, do nothing
+  first_time,   // recorded now: process the delivery
+  duplicate,    // already recorded and unexpired: processed before, do nothing
+  in_progress,  // recorded by a receiver's admit that is neither confirmed nor
+                // retracted yet: the first copy is still being kept; retry later
 };
 
 // remember_result is the verdict of idempotency_store::remember.
@@ -59,6 +61,11 @@ struct remember_result {
 // until publish_time + retention; when an id's two buckets hold only
 // unexpired ids, the one closest to expiry is evicted and reported (in the
 // result and in evicted_unexpired()), never silently.
+//
+// An id recorded by a receiver's admit is pending until the receiver
+// confirms it (the delivery is kept) or retracts it (it is forgotten): a
+// sighting of a pending id is in_progress, never duplicate. Ids recorded by
+// remember() are confirmed at once.
 //
 // Memory: one allocation at create(), none after; bytes_per_entry (about 17)
 // per entry. Ids are kept as keyed 64-bit tags: a new id is taken for a
@@ -88,22 +95,30 @@ class idempotency_store {
   }
 
   // remember records message_id, published at publish_time, as seen at now,
-  // unless it already is. An id whose retention has already ended at now is
-  // answered first_time and not kept: check freshness first (the receiver
-  // does), so that such a delivery is refused as stale instead. Errors:
+  // unless it already is, and confirmed (not pending). An id whose retention
+  // has already ended at now is answered first_time and not kept: check
+  // freshness first (the receiver does), so that such a delivery is refused
+  // as stale instead. A pending id is answered in_progress. Errors:
   // message_id_empty, message_id_too_long.
   [[nodiscard]] result<remember_result> remember(std::string_view message_id, timestamp publish_time,
                                                  timestamp now) noexcept {
-    return remember_tagged(message_id.size(), table_.hash(message_id), publish_time, now);
+    return remember_tagged(message_id.size(), table_.hash(message_id), publish_time, now, false);
   }
 
-  // forget removes message_id, so that its next delivery is a first
-  // sighting again: for a gateway that recorded an id, then failed to
-  // process the delivery and wants the provider's retry. Returns whether the
-  // id was held.
-  bool forget(std::string_view message_id) noexcept { return forget_tagged(table_.hash(message_id)); }
+  // forget removes message_id, pending or confirmed, so that its next
+  // delivery is a first sighting again. Returns whether the id was held.
+  bool forget(std::string_view message_id) noexcept { return forget_tagged(table_.hash(message_id), false); }
 
-  // contains says whether message_id is held and unexpired at now.
+  // pending says whether message_id is held and pending: admitted by a
+  // receiver that has neither confirmed nor retracted it.
+  [[nodiscard]] bool pending(std::string_view message_id) noexcept {
+    auto buckets = table_.lock(table_.hash(message_id));
+    const table::entry found = buckets.find();
+    return found.slot != nullptr && found.marked();
+  }
+
+  // contains says whether message_id is held (pending or confirmed) and
+  // unexpired at now.
   [[nodiscard]] bool contains(std::string_view message_id, timestamp now) noexcept {
     auto buckets = table_.lock(table_.hash(message_id));
     const table::entry found = buckets.find();
@@ -129,8 +144,10 @@ class idempotency_store {
 
   [[nodiscard]] std::uint64_t tag_of(std::string_view message_id) const noexcept { return table_.hash(message_id); }
 
+  // remember_tagged is remember by tag; pending leaves a newly recorded id
+  // pending (the receiver's admit).
   [[nodiscard]] result<remember_result> remember_tagged(std::size_t id_size, std::uint64_t tag,
-                                                        timestamp publish_time, timestamp now) noexcept {
+                                                        timestamp publish_time, timestamp now, bool pending) noexcept {
     if (id_size == 0) return errc::message_id_empty;
     if (id_size > max_id_size_) return errc::message_id_too_long;
     const std::int64_t now_ns = now.time_since_epoch().count();
@@ -142,9 +159,10 @@ class idempotency_store {
         // A retry of the same message carries the same publish_time; should
         // one id come with a later one, remember it for the longer time.
         held.expires_ns = std::max(held.expires_ns, expires);
-        return remember_result{sighting::duplicate, false};
+        return remember_result{found.marked() ? sighting::in_progress : sighting::duplicate, false};
       }
       held.expires_ns = expires;  // expired: taken afresh by this sighting
+      found.mark(pending);
       return remember_result{sighting::first_time, false};
     }
     // Already past its retention: nothing to remember it for, and claiming
@@ -153,14 +171,28 @@ class idempotency_store {
     bool evicted = false;
     const table::entry claimed = buckets.claim(now_ns, evicted);
     claimed.slot->expires_ns = expires;
+    claimed.mark(pending);
     return remember_result{sighting::first_time, evicted};
   }
 
-  bool forget_tagged(std::uint64_t tag) noexcept {
+  // confirm_tagged turns a pending id into a confirmed one. Returns whether
+  // it was pending.
+  bool confirm_tagged(std::uint64_t tag) noexcept {
     auto buckets = table_.lock(tag);
     const table::entry found = buckets.find();
-    if (found.slot == nullptr) return false;
+    if (found.slot == nullptr || !found.marked()) return false;
+    found.mark(false);
+    return true;
+  }
+
+  // forget_tagged removes the id; only_pending leaves a confirmed id alone
+  // (a retract that comes after its confirm does nothing).
+  bool forget_tagged(std::uint64_t tag, bool only_pending) noexcept {
+    auto buckets = table_.lock(tag);
+    const table::entry found = buckets.find();
+    if (found.slot == nullptr || (only_pending && !found.marked())) return false;
     found.slot->expires_ns = detail::never;
+    found.mark(false);
     return true;
   }
 

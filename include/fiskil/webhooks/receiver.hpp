@@ -29,8 +29,9 @@ namespace fiskil::webhooks {
 
 // outcome is what a receiver did with one delivery. The first four answer
 // 2xx, so that the provider stops retrying: the delivery was handled, or
-// handling it again could not change anything. The others answer 4xx (or 503)
-// and the provider retries, which helps only where the comment says so.
+// handling it again could not change anything; each rests only on confirmed
+// state (see basic_receiver::confirm). The others answer 4xx (or 503) and
+// the provider retries, which helps only where the comment says so.
 enum class outcome : std::uint8_t {
   accepted,          // 200: authentic, fresh, first sighting, in order; handlers ran
   duplicate,         // 200: this message_id was received before: already handled
@@ -43,6 +44,8 @@ enum class outcome : std::uint8_t {
   bad_envelope,      // 400: authentic but not a valid envelope (or an id over the limits)
   too_large,         // 413: body over the parser's max_body_size
   unavailable,       // 503: the parser could not reserve memory; a retry may pass
+  in_progress,       // 503: a copy, or another event of the consent, is being kept
+                     // now (admitted, not yet confirmed or retracted); a retry passes
 };
 
 // http_status is the status to answer the provider with for an outcome.
@@ -58,7 +61,8 @@ enum class outcome : std::uint8_t {
     case outcome::bad_signature: return 401;
     case outcome::bad_envelope: return 400;
     case outcome::too_large: return 413;
-    case outcome::unavailable: return 503;
+    case outcome::unavailable:
+    case outcome::in_progress: return 503;
   }
   return 500;
 }
@@ -77,6 +81,7 @@ enum class outcome : std::uint8_t {
     case outcome::bad_envelope: return "bad_envelope";
     case outcome::too_large: return "too_large";
     case outcome::unavailable: return "unavailable";
+    case outcome::in_progress: return "in_progress";
   }
   return "unknown";
 }
@@ -84,8 +89,8 @@ enum class outcome : std::uint8_t {
 // outcome_of is the outcome a receiver gives a delivery refused with error:
 // accepted for an empty error_code; by error_kind for an fw::errc
 // (signature: bad_signature, source: forbidden_source, envelope:
-// bad_envelope, freshness: stale or too_early); too_large for
-// body_too_large; unavailable (503, so that the provider retries) for
+// bad_envelope, freshness: stale or too_early, in_progress: in_progress);
+// too_large for body_too_large; unavailable (503, so that the provider retries) for
 // out_of_memory, for a configuration or secret error (the gateway's to fix)
 // and for an error of any other category (a journal that failed, say).
 [[nodiscard]] inline outcome outcome_of(std::error_code error) noexcept {
@@ -100,6 +105,7 @@ enum class outcome : std::uint8_t {
     case error_kind::envelope: return outcome::bad_envelope;
     case error_kind::freshness:
       return info->code == errc::publish_time_in_future ? outcome::too_early : outcome::stale;
+    case error_kind::in_progress: return outcome::in_progress;
     case error_kind::secret:
     case error_kind::limit:
     case error_kind::configuration: break;
@@ -131,14 +137,15 @@ struct delivery_request {
   }
 };
 
-// retract_token is what basic_receiver::retract needs to undo an admit: the
-// message_id's and the consent's tags (keyed hashes, private to the
-// receiver's stores), the consent change and the publish_time. It owns no
-// view, so it stays valid after the parser parses again; it is meaningful
-// only to the receiver that made it. A small trivially copyable value.
-class retract_token {
+// delivery_token is what basic_receiver::confirm and retract need to settle
+// an admitted delivery: the message_id's and the consent's tags (keyed
+// hashes, private to the receiver's stores), the consent change and the
+// publish_time. It owns no view, so it stays valid after the parser parses
+// again; it is meaningful only to the receiver that made it. A small
+// trivially copyable value.
+class delivery_token {
  public:
-  constexpr retract_token() noexcept = default;
+  constexpr delivery_token() noexcept = default;
 
  private:
   template <std::size_t, std::size_t>
@@ -151,6 +158,9 @@ class retract_token {
   bool message_recorded_ = false;
   bool consent_recorded_ = false;
 };
+
+// retract_token is delivery_token's name in 1.x.
+using retract_token [[deprecated("use fw::delivery_token")]] = delivery_token;
 
 // delivery is the receiver's verdict on one request.
 struct delivery {
@@ -167,8 +177,8 @@ struct delivery {
   // key_index is the index in the receiver's keys() of the key that
   // authenticated the delivery; set once it was found authentic.
   std::optional<std::size_t> key_index;
-  // token is what retract needs; it owns no view.
-  retract_token token;
+  // token is what confirm and retract need; it owns no view.
+  delivery_token token;
   // handled is true when receive() called a handler for the event.
   bool handled = false;
   // evicted_unexpired is true when recording this delivery pushed an
@@ -218,6 +228,8 @@ inline parser& thread_parser() noexcept {
 //   6. consent ordering  consent events must be newer than the consent's
 //                        latest applied state, and not after its revocation
 //   7. dispatch          receive() calls your handlers (fw::dispatch rules)
+//   8. settle            confirm (kept) or retract (not kept); receive()
+//                        confirms when the handler returns
 //
 // and returns one fw::delivery whose outcome maps to the HTTP status to
 // answer. Keys and allowlist can be replaced while requests are in flight
@@ -246,12 +258,16 @@ class basic_receiver {
     return basic_receiver{keys, allowlist, options, std::move(*store), std::move(*consents)};
   }
 
-  // admit runs steps 1 to 6 on request with p, and records the delivery as
-  // seen; it does not dispatch. When the outcome is accepted, act on
-  // *result.event, then answer result.http_status(); if acting on it failed,
-  // call retract(result) and answer 503 so that the provider retries. A
-  // retry that arrives before that is already a duplicate: acting must not
-  // outlast the provider's request timeout (queue slow work durably).
+  // admit runs steps 1 to 6 on request with p and records the delivery; it
+  // does not dispatch. An accepted delivery is recorded *pending*: its
+  // message_id (and, for a consent event, the consent's change) is held, but
+  // a copy that arrives meanwhile is answered in_progress (503, retry), never
+  // duplicate, and other events of that consent are in_progress too. Keep or
+  // act on *result.event, then confirm(result.token) and answer
+  // result.http_status(); if that failed, retract(result.token) and answer
+  // 503 so that the provider's retry is accepted afresh. duplicate,
+  // superseded and after_revocation are decided only against confirmed
+  // state, and need neither call.
   [[nodiscard]] delivery admit(parser& p, const delivery_request& request) noexcept {
     delivery verdict;
     {
@@ -281,36 +297,42 @@ class basic_receiver {
     if (is_consent && common.consent_id.size() > consents_.max_id_size())
       return refuse(verdict, errc::consent_id_too_long);
 
-    retract_token& token = verdict.token;
+    delivery_token& token = verdict.token;
     token.message_tag_ = store_.tag_of(common.message_id);
     token.publish_time_ = common.publish_time;
     const result<remember_result> seen =
-        store_.remember_tagged(common.message_id.size(), token.message_tag_, common.publish_time, now);
+        store_.remember_tagged(common.message_id.size(), token.message_tag_, common.publish_time, now, true);
     if (!seen) return refuse(verdict, seen.error());
     verdict.evicted_unexpired = seen->evicted_unexpired;
     if (seen->verdict == sighting::duplicate) {
       verdict.outcome = outcome::duplicate;
       return verdict;
     }
+    if (seen->verdict == sighting::in_progress) return refuse(verdict, errc::message_id_in_progress);
     token.message_recorded_ = true;
 
     if (is_consent) {
       token.consent_tag_ = consents_.tag_of(common.consent_id);
       token.change_ = consent_change_in(*verdict.event);
       const result<consent_step> step = consents_.observe_tagged(common.consent_id.size(), token.consent_tag_,
-                                                                 token.change_, common.publish_time, now);
-      if (!step) {  // not reached: checked above
-        (void)store_.forget_tagged(token.message_tag_);
+                                                                 token.change_, common.publish_time, now, true);
+      if (!step) {  // consent_in_progress: forget the id, so that the retry is new
+        (void)store_.forget_tagged(token.message_tag_, true);
         token.message_recorded_ = false;
         return refuse(verdict, step.error());
       }
       verdict.evicted_unexpired = verdict.evicted_unexpired || step->evicted_unexpired;
-      switch (step->verdict) {
-        case consent_order::newer: token.consent_recorded_ = true; break;
-        case consent_order::duplicate: verdict.outcome = outcome::duplicate; return verdict;
-        case consent_order::stale: verdict.outcome = outcome::superseded; return verdict;
-        case consent_order::after_revocation: verdict.outcome = outcome::after_revocation; return verdict;
+      if (step->verdict != consent_order::newer) {
+        // Judged against confirmed state: answered 2xx without being kept,
+        // so the id is confirmed now and a copy is a duplicate.
+        (void)store_.confirm_tagged(token.message_tag_);
+        token.message_recorded_ = false;
+        verdict.outcome = step->verdict == consent_order::duplicate ? outcome::duplicate
+                          : step->verdict == consent_order::stale   ? outcome::superseded
+                                                                    : outcome::after_revocation;
+        return verdict;
       }
+      token.consent_recorded_ = true;
     }
     verdict.outcome = outcome::accepted;
     return verdict;
@@ -318,9 +340,10 @@ class basic_receiver {
 
   // receive is admit, then, for an accepted delivery, fw::dispatch of the
   // event to handlers (the same rules: best match wins, handlers return
-  // void; delivery::handled says whether one took it). If a handler throws
-  // (in a build with exceptions), receive retracts the delivery and
-  // rethrows, so that the provider's retry is accepted afresh; answer 503.
+  // void; delivery::handled says whether one took it), then confirm once the
+  // handler returns. If a handler throws (in a build with exceptions),
+  // receive retracts the delivery and rethrows, so that the provider's retry
+  // is accepted afresh; answer 503.
   template <class... Handlers>
   delivery receive(parser& p, const delivery_request& request, Handlers&&... handlers) {
     delivery verdict = admit(p, request);
@@ -329,12 +352,13 @@ class basic_receiver {
     try {
       verdict.handled = dispatch(*verdict.event, std::forward<Handlers>(handlers)...);
     } catch (...) {
-      (void)retract(verdict);
+      (void)retract(verdict.token);
       throw;
     }
 #else
     verdict.handled = dispatch(*verdict.event, std::forward<Handlers>(handlers)...);
 #endif
+    (void)confirm(verdict.token);
     return verdict;
   }
 
@@ -348,18 +372,39 @@ class basic_receiver {
     return verdict;
   }
 
-  // retract undoes what admit recorded for an accepted delivery: forgets its
-  // message_id and, for a consent event, restores the consent's previous
-  // state if this event is still its latest. The provider's retry is then
-  // accepted afresh. It reads only accepted.token: safe at any time, on any
-  // thread, after the parser parsed other deliveries. Returns false, doing
-  // nothing, for any outcome but accepted. Pass only deliveries this
-  // receiver made.
-  bool retract(const delivery& accepted) noexcept {
-    const retract_token& token = accepted.token;
-    if (accepted.outcome != outcome::accepted || !token.message_recorded_) return false;
+  // confirm settles an accepted delivery as kept: its message_id and its
+  // consent change become confirmed state, on which later verdicts rest (a
+  // copy is then duplicate, an older consent event superseded). Call it only
+  // once the delivery is durable or acted on. Reads only the token: safe at
+  // any time, on any thread. Returns false, doing nothing, when the token's
+  // delivery is not pending (not accepted, already confirmed or retracted,
+  // or expired). Pass only tokens this receiver made.
+  bool confirm(const delivery_token& token) noexcept {
+    if (!token.message_recorded_) return false;
+    if (token.consent_recorded_) (void)consents_.confirm_tagged(token.consent_tag_, token.change_, token.publish_time_);
+    return store_.confirm_tagged(token.message_tag_);
+  }
+
+  // confirm(delivery) is confirm(accepted.token).
+  bool confirm(const delivery& accepted) noexcept { return confirm(accepted.token); }
+
+  // retract settles an accepted delivery as not kept: forgets its pending
+  // message_id and drops its pending consent change, so the consent is back
+  // to exactly its last confirmed state and the provider's retry is accepted
+  // afresh. Reads only the token: safe at any time, on any thread, after the
+  // parser parsed other deliveries. Returns false, doing nothing, when the
+  // token's delivery is not pending (a retract after confirm changes
+  // nothing). Pass only tokens this receiver made.
+  bool retract(const delivery_token& token) noexcept {
+    if (!token.message_recorded_) return false;
     if (token.consent_recorded_) (void)consents_.retract_tagged(token.consent_tag_, token.change_, token.publish_time_);
-    return store_.forget_tagged(token.message_tag_);
+    return store_.forget_tagged(token.message_tag_, true);
+  }
+
+  // retract(delivery) is retract(accepted.token); false for any outcome but
+  // accepted.
+  bool retract(const delivery& accepted) noexcept {
+    return accepted.outcome == outcome::accepted && retract(accepted.token);
   }
 
   // replace_keys makes keys the keyring of every request that starts after

@@ -4,7 +4,7 @@
 
 // FISKIL_WEBHOOKS_VERSION_* name the release this header belongs to. They
 // match `project(version:)` in meson.build; a test keeps the two in step.
-#define FISKIL_WEBHOOKS_VERSION_MAJOR 1
+#define FISKIL_WEBHOOKS_VERSION_MAJOR 2
 #define FISKIL_WEBHOOKS_VERSION_MINOR 0
 #define FISKIL_WEBHOOKS_VERSION_PATCH 0
-#define FISKIL_WEBHOOKS_VERSION_STRING "1.0.0"
+#define FISKIL_WEBHOOKS_VERSION_STRING "2.0.0"

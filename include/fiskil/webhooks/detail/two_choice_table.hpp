@@ -80,6 +80,9 @@ inline constexpr std::size_t max_table_capacity = std::size_t{1} << 30;
 template <class Slot>
 struct alignas(64) bucket {
   spin_lock lock;
+  // marks holds one bit per way, for the owner's use (the idempotency
+  // store's "pending" state); it lives in padding, so it costs no memory.
+  std::uint16_t marks = 0;
   std::uint64_t tags[bucket_ways];
   Slot slots[bucket_ways];
 };
@@ -137,10 +140,15 @@ class two_choice_table {
   }
   [[nodiscard]] std::uint64_t hash(std::string_view id) const noexcept { return siphash::hash(key_, id); }
 
-  // entry is a slot found or claimed, with its tag.
+  // entry is a slot found or claimed, with its tag and its mark bit.
   struct entry {
     std::uint64_t* tag;
     Slot* slot;
+    std::uint16_t* marks = nullptr;
+    std::uint16_t bit = 0;
+
+    [[nodiscard]] bool marked() const noexcept { return (*marks & bit) != 0; }
+    void mark(bool on) const noexcept { *marks = static_cast<std::uint16_t>(on ? (*marks | bit) : (*marks & ~bit)); }
   };
 
   // locked is the two buckets of one id, locked for as long as it lives.
@@ -157,7 +165,7 @@ class two_choice_table {
     [[nodiscard]] entry find() noexcept {
       for (bucket_type* b : {first_, second_}) {
         for (std::size_t i = 0; i < bucket_ways; ++i) {
-          if (b->tags[i] == tag_ && expiry_of_(b->slots[i]) != never) return {&b->tags[i], &b->slots[i]};
+          if (b->tags[i] == tag_ && expiry_of_(b->slots[i]) != never) return entry_at(b, i);
         }
         if (second_ == first_) break;
       }
@@ -206,10 +214,15 @@ class two_choice_table {
       first_->lock.lock();
       if (second_ != first_) second_->lock.lock();
     }
+    static entry entry_at(bucket_type* b, std::size_t i) noexcept {
+      return {&b->tags[i], &b->slots[i], &b->marks, static_cast<std::uint16_t>(1u << i)};
+    }
     entry take(bucket_type* b, std::size_t i) noexcept {
       b->tags[i] = tag_;
       b->slots[i] = Slot{};
-      return {&b->tags[i], &b->slots[i]};
+      const entry taken = entry_at(b, i);
+      taken.mark(false);
+      return taken;
     }
 
     bucket_type* first_;
