@@ -224,6 +224,11 @@ verdict admission::admit(std::span<const unsigned char> peer_bytes, std::string_
     v.event_index = d.event->index();
     v.rec.message_id = std::string(fw::envelope_of(*d.event).message_id);  // for the log of a refusal
   }
+  if (d.outcome == fw::outcome::in_progress) {
+    v.in_progress = true;
+    v.waits_for_consent = d.error == fw::errc::consent_in_progress;
+    if (v.waits_for_consent) v.rec.consent_id = std::string(fw::envelope_of(*d.event).consent_id);
+  }
   if (d.outcome != fw::outcome::accepted) return v;
 
   // The event's views point into the parser: copy what the record needs
@@ -287,6 +292,25 @@ void admission::settle(verdict& v, stored what) {
       break;
   }
   v.status = fw::http_status(static_cast<fw::outcome>(v.outcome));
+}
+
+void admission::answer_copy(verdict& copy, std::optional<stored> first) {
+  fw::outcome o = fw::outcome::unavailable;
+  if (first) {
+    switch (*first) {
+      case stored::kept:
+      case stored::duplicate: o = fw::outcome::duplicate; break;
+      case stored::superseded: o = fw::outcome::superseded; break;
+      case stored::after_revocation: o = fw::outcome::after_revocation; break;
+      case stored::unavailable: break;
+    }
+  }
+  copy.outcome = static_cast<std::size_t>(o);
+  copy.status = fw::http_status(o);
+  copy.error = o == fw::outcome::unavailable ? (first ? "the first copy of this delivery could not be kept; retry"
+                                                      : "the first copy of this delivery was not kept within "
+                                                        "--store-timeout; retry")
+                                             : "";
 }
 
 // swap_configuration puts keys and allowlist into service on the running

@@ -41,6 +41,11 @@ struct verdict {
   std::string error;        // why it was refused (the errc's message); empty for 2xx
   std::optional<std::size_t> event_index;  // into admission::event_names(), once authentic and parsed
   std::optional<std::size_t> key_index;    // the secret that verified it
+  // in_progress: a copy of this message_id, or (waits_for_consent) another
+  // event of its consent, is in flight; rec.message_id and rec.consent_id
+  // say which.
+  bool in_progress = false;
+  bool waits_for_consent = false;
   record rec;
   fw::delivery admitted;  // the receiver's verdict, without its event: its token is what settle retracts
 };
@@ -62,11 +67,16 @@ class admission {
                 std::string_view signature);
 
   // settle applies what the store did with an accepted verdict's record to
-  // the in-memory state, and sets v's outcome and status to the answer:
-  // kept: accepted; duplicate, superseded, after_revocation: that outcome
-  // (the in-memory state follows the store's); unavailable: the delivery is
-  // retracted (a retry is accepted afresh) and answered 503.
+  // the receiver, and sets v's outcome and status to the answer: kept:
+  // confirmed, accepted; duplicate: confirmed, duplicate; superseded,
+  // after_revocation: that outcome (the id is confirmed, the consent change
+  // dropped); unavailable: retracted (a retry is accepted afresh), 503.
   void settle(verdict& v, stored what);
+
+  // answer_copy sets a copy's answer from how the first copy settled:
+  // kept or duplicate: 200 duplicate; superseded, after_revocation: that
+  // outcome; unavailable or timed out (nullopt): 503 unavailable.
+  static void answer_copy(verdict& copy, std::optional<stored> first);
 
   // reload re-reads the secret and allow files and swaps them into the
   // running receiver (replace_keys, replace_allowlist), which keeps its

@@ -90,7 +90,9 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            hop) only on connections from these addresses
   --journal PATH           the SQLite journal (default fiskil-journal.sqlite);
                            ":memory:" keeps nothing (benchmarks only)
-  --keep DURATION          prune journal rows received longer ago (default 7d)
+  --keep DURATION          prune journal rows received longer ago (default 7d; 0: never);
+                           at least --max-age + --max-future-skew + 1m, and never rows
+                           a registered consumer has not passed
   --nats URL[,URL...]      keep deliveries in NATS JetStream instead of the journal,
                            shared by every gateway replica (docs/jetstream.md)
   --stream NAME            the JetStream stream (default FISKIL), subjects fiskil.events.>
@@ -105,6 +107,14 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --max-connections N      open connections; more are answered 503 and closed (default 1024)
   --read-timeout DURATION  a request (headers and body) must arrive within this (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
+  --journal-busy-timeout DURATION  wait this long for another process's write lock on
+                           the journal before answering 503 (default 2s)
+  --store-timeout DURATION a delivery the store has not kept within this is answered 503
+                           and retracted (default 10s; keep it under the provider's timeout)
+  --ready-pending-age DURATION  /readyz fails while a delivery has waited for the store
+                           longer than this (default 3s)
+  --shutdown-delay DURATION  on SIGTERM, /readyz fails for this long before the listener
+                           closes (default 0s)
   --threads N              I/O threads (default: one per core)
   --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
                            with -Dcrypto=openssl only; otherwise use a TLS terminator)
@@ -116,6 +126,23 @@ k/KiB, m/MiB, g/GiB. Signals: SIGHUP re-reads the secret and allow files;
 SIGTERM/SIGINT stop accepting, finish requests in flight, commit and exit 0.
 )";
 }
+
+// format_duration writes a duration as the flags take it: 7d, 2h, 71m, 10s, 250ms.
+std::string format_duration(std::chrono::nanoseconds d) {
+  using namespace std::chrono;
+  const auto whole = [&](auto unit, const char* suffix) -> std::string {
+    return d.count() % duration_cast<nanoseconds>(unit).count() == 0
+               ? std::to_string(d.count() / duration_cast<nanoseconds>(unit).count()) + suffix
+               : std::string();
+  };
+  if (d.count() == 0) return "0s";
+  for (const auto& text : {whole(hours{24}, "d"), whole(hours{1}, "h"), whole(minutes{1}, "m"), whole(seconds{1}, "s"),
+                           whole(milliseconds{1}, "ms")})
+    if (!text.empty()) return text;
+  return std::to_string(d.count()) + "ns";
+}
+
+std::chrono::nanoseconds keep_floor(const config& c) { return c.max_age + c.max_future_skew + std::chrono::minutes{1}; }
 
 parse_result parse_command_line(int argc, char** argv, config& out, std::string& message) {
   for (int i = 1; i < argc; ++i) {
@@ -190,6 +217,14 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
         if (duration.count() == 0) return bad("must be more than 0");
         out.read_timeout = duration;
       }
+    } else if (name == "--store-timeout" || name == "--ready-pending-age" || name == "--shutdown-delay" ||
+               name == "--journal-busy-timeout") {
+      if (!parse_duration(value, duration)) return bad("expected a duration such as 500ms, 10s");
+      if (name != "--shutdown-delay" && duration.count() == 0) return bad("must be more than 0");
+      if (name == "--store-timeout") out.store_timeout = duration;
+      if (name == "--ready-pending-age") out.ready_pending_age = duration;
+      if (name == "--shutdown-delay") out.shutdown_delay = duration;
+      if (name == "--journal-busy-timeout") out.journal_busy_timeout = duration;
     } else if (name == "--max-body-size") {
       if (!parse_size(value, out.max_body_size) || out.max_body_size == 0) return bad("expected a size such as 1MiB");
     } else if (name == "--message-capacity" || name == "--consent-capacity" || name == "--max-connections" ||
@@ -217,6 +252,13 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
   }
   if (out.tls_cert.empty() != out.tls_key.empty()) {
     message = "--tls-cert and --tls-key go together";
+    return parse_result::error;
+  }
+  if (!out.empty_server && out.storage == "sqlite" && out.keep.count() > 0 && out.keep < keep_floor(out)) {
+    message = "--keep " + format_duration(out.keep) + " is shorter than the receiver's retention (--max-age " +
+              format_duration(out.max_age) + " + --max-future-skew " + format_duration(out.max_future_skew) +
+              " + 1m margin): after a restart, a provider's retry of a pruned delivery would be accepted and acted "
+              "on twice; use --keep " + format_duration(keep_floor(out)) + " or more (or 0: never prune)";
     return parse_result::error;
   }
   return parse_result::run;

@@ -36,6 +36,11 @@ struct config {
   std::size_t max_connections = 1024;
   std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};
   std::chrono::nanoseconds keep = std::chrono::hours{24 * 7};
+  // The store deadline and readiness (docs/gateway.md, "In flight").
+  std::chrono::nanoseconds store_timeout = std::chrono::seconds{10};        // --store-timeout
+  std::chrono::nanoseconds ready_pending_age = std::chrono::seconds{3};     // --ready-pending-age
+  std::chrono::nanoseconds shutdown_delay = std::chrono::seconds{0};        // --shutdown-delay
+  std::chrono::nanoseconds journal_busy_timeout = std::chrono::seconds{2};  // --journal-busy-timeout
   std::size_t journal_queue = 65536;  // appends waiting for the writer thread
   unsigned threads = 0;               // 0: one per core
   std::string tls_cert, tls_key;
@@ -55,5 +60,13 @@ const char* help_text();
 // parse_duration reads "250ms", "10s", "5m", "2h", "7d" (a bare number is
 // seconds). Returns false on anything else or a negative or overflowing value.
 bool parse_duration(const std::string& text, std::chrono::nanoseconds& out);
+
+// keep_floor is the shortest --keep that a restart survives: the receiver's
+// retention (max_age + max_future_skew) and a minute's margin, so that warm
+// start reloads every id a provider may still retry.
+std::chrono::nanoseconds keep_floor(const config& c);
+
+// format_duration writes a duration the way the flags take it (7d, 71m, 10s).
+std::string format_duration(std::chrono::nanoseconds d);
 
 }  // namespace fiskil::gateway

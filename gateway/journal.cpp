@@ -12,6 +12,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -45,7 +46,34 @@ CREATE TABLE IF NOT EXISTS gateway_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consumer_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 )";
+
+// random_id is 128 random bits in hex, for the journal's identity.
+std::string random_id() {
+  std::random_device device;
+  std::string id;
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 4; ++i) {
+    std::uint32_t word = device();
+    for (int j = 0; j < 8; ++j, word >>= 4) id += hex[word & 15];
+  }
+  return id;
+}
+
+// prometheus_label escapes a label value.
+std::string prometheus_label(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
 
 constexpr int revoked = static_cast<int>(fw::consent_change::revoked);
 
@@ -90,7 +118,7 @@ class journal final : public storage {
   ~journal() override { stop(); }
 
   bool start(std::string& error) {
-    if (!open_database(error)) return false;
+    if (!open_database(error, true)) return false;
     writer_ = std::thread([this] { run(); });
     return true;
   }
@@ -141,6 +169,23 @@ class journal final : public storage {
                   queue_full_.load(std::memory_order_relaxed));
     append_metric(out, "fiskil_gateway_journal_pruned_total", "counter", "Journal rows pruned (--keep).",
                   pruned_.load(std::memory_order_relaxed));
+    append_metric(out, "fiskil_gateway_journal_identity_lost", "gauge",
+                  "1 while the journal file was removed or replaced under the gateway (every delivery gets 503).",
+                  identity_lost_.load(std::memory_order_relaxed) ? 1 : 0);
+    {
+      const std::lock_guard lock(lag_mutex_);
+      out += "# HELP fiskil_gateway_journal_consumer_lag Rows a registered journal consumer has not passed yet.\n"
+             "# TYPE fiskil_gateway_journal_consumer_lag gauge\n";
+      for (const consumer_lag& c : lags_)
+        out += "fiskil_gateway_journal_consumer_lag{consumer=\"" + prometheus_label(c.name) + "\"} " +
+               std::to_string(c.rows) + "\n";
+      out += "# HELP fiskil_gateway_journal_consumer_lag_seconds Age of the oldest row a registered journal consumer "
+             "has not passed (0 when caught up).\n"
+             "# TYPE fiskil_gateway_journal_consumer_lag_seconds gauge\n";
+      for (const consumer_lag& c : lags_)
+        out += "fiskil_gateway_journal_consumer_lag_seconds{consumer=\"" + prometheus_label(c.name) + "\"} " +
+               std::to_string(c.seconds) + "\n";
+    }
     out += "# HELP fiskil_gateway_journal_ready 1 when the journal is writable (/readyz).\n"
            "# TYPE fiskil_gateway_journal_ready gauge\nfiskil_gateway_journal_ready ";
     out += ready() ? "1\n" : "0\n";
@@ -169,26 +214,62 @@ class journal final : public storage {
     return true;
   }
 
-  bool open_database(std::string& error) {
+  // open_database opens the journal. create (only at start) makes the file,
+  // its schema and its identity when they are missing; otherwise (reopening
+  // after a failure) the file must exist and carry the identity read at
+  // start, or nothing is opened.
+  bool open_database(std::string& error, bool create) {
     close_database();
     memory_ = options_.path == ":memory:";
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create || memory_ ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(options_.path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-      error = options_.path + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : "cannot open");
+      error = options_.path + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : "cannot open") +
+              (create ? "" : " (the journal opened at start is gone; it is never re-created at run time)");
       close_database();
       return false;
     }
     sqlite3_extended_result_codes(db_, 1);
     // A consumer holds the write lock only briefly; longer than this and the
     // delivery is answered 503 (the provider retries) rather than waiting.
-    sqlite3_busy_timeout(db_, 2000);
+    sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout.count()));
+    std::string why;
+    if (!create && !memory_) {
+      // Check the identity before writing anything to the file.
+      std::string found;
+      if (!read_journal_id(found, why) || found != journal_id_) {
+        error = options_.path + ": " +
+                (why.empty() ? "not the journal opened at start (journal_id " + (found.empty() ? "missing" : found) +
+                                   ", expected " + journal_id_ + ")"
+                             : why);
+        close_database();
+        return false;
+      }
+    }
     const char* pragmas = memory_ ? "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
-    std::string why;
     if (!exec(pragmas, why) || !exec(schema, why)) {
       error = options_.path + ": " + why;
       close_database();
       return false;
+    }
+    if (create) {
+      std::string found;
+      if (!read_journal_id(found, why)) {
+        error = options_.path + ": " + why;
+        close_database();
+        return false;
+      }
+      if (found.empty()) {
+        found = random_id();
+        const std::string insert =
+            "INSERT INTO gateway_meta (key, value) VALUES ('journal_id', '" + found + "') ON CONFLICT (key) DO NOTHING";
+        if (!exec(insert.c_str(), why) || !read_journal_id(found, why) || found.empty()) {
+          error = options_.path + ": cannot record the journal's identity: " + why;
+          close_database();
+          return false;
+        }
+      }
+      journal_id_ = found;
     }
     if (!memory_) {
       struct stat st{};
@@ -212,6 +293,28 @@ class journal final : public storage {
       return false;
     }
     return true;
+  }
+
+  // read_journal_id reads gateway_meta's journal_id into id (empty when the
+  // table or the row is missing). Returns false on a database error.
+  bool read_journal_id(std::string& id, std::string& error) {
+    id.clear();
+    statement read;
+    if (!read.prepare(db_, "SELECT value FROM gateway_meta WHERE key = 'journal_id'")) {
+      const std::string message = sqlite3_errmsg(db_);
+      if (message.find("no such table") != std::string::npos) return true;
+      error = message;
+      return false;
+    }
+    const int rc = read.step();
+    if (rc == SQLITE_ROW) {
+      id.assign(reinterpret_cast<const char*>(sqlite3_column_text(read.get(), 0)),
+                static_cast<std::size_t>(sqlite3_column_bytes(read.get(), 0)));
+      return true;
+    }
+    if (rc == SQLITE_DONE) return true;
+    error = sqlite3_errmsg(db_);
+    return false;
   }
 
   void close_database() {
@@ -320,13 +423,15 @@ class journal final : public storage {
     const auto started = std::chrono::steady_clock::now();
     std::string why;
     bool ok = true;
-    if (db_ == nullptr || !still_there()) {
-      // Closed after a failure, or the file was removed or replaced:
-      // (re)open the database at the path.
-      if (db_ != nullptr) log("error", "journal_file_replaced", {{"path", options_.path}});
-      if (!open_database(why)) {
+    if (db_ != nullptr && !still_there()) identity_lost();
+    if (db_ == nullptr) {
+      // Closed after a failure, or the file was removed or replaced: reopen
+      // the journal at the path only if it is the one opened at start.
+      if (!open_database(why, false)) {
         ok = false;
         fail("open", why);
+      } else {
+        identity_back();
       }
     }
     if (ok && !exec("BEGIN IMMEDIATE", why)) {
@@ -345,6 +450,13 @@ class journal final : public storage {
       if (ok && !exec("COMMIT", why)) {
         ok = false;
         fail("commit");
+      }
+      if (ok && !still_there()) {
+        // Removed or replaced during the transaction: the commit went to a
+        // file no one will read again. Not kept.
+        identity_lost();
+        ok = false;
+        fail("commit", "the journal file was removed or replaced during the commit");
       }
       if (!ok) {
         (void)exec("ROLLBACK", why);
@@ -365,6 +477,20 @@ class journal final : public storage {
     batch.clear();  // release the callbacks (and the connections they hold) now
   }
 
+  // identity_lost: the file at the path is not the journal opened at start
+  // (removed or replaced). Close it; writes fail until it is back.
+  void identity_lost() {
+    if (!identity_lost_.exchange(true))
+      log("error", "journal_file_replaced",
+          {{"path", options_.path}, {"journal_id", journal_id_},
+           {"detail", "the journal file was removed or replaced; every delivery is answered 503 until it is back "
+                      "or the gateway restarts (it is never re-created at run time)"}});
+    close_database();
+  }
+  void identity_back() {
+    if (identity_lost_.exchange(false)) log("info", "journal_file_back", {{"path", options_.path}});
+  }
+
   void recovered() {
     if (!healthy_.exchange(true, std::memory_order_acq_rel))
       log("info", "journal_writable", {{"path", options_.path}, {"ready", "true"}});
@@ -374,10 +500,12 @@ class journal final : public storage {
   // database first.
   void probe() {
     std::string error;
-    if (!open_database(error)) {
+    if (db_ != nullptr && !still_there()) identity_lost();
+    if (!open_database(error, false)) {
       log("warn", "journal_probe_failed", {{"reason", error}});
       return;
     }
+    identity_back();
     if (exec("BEGIN IMMEDIATE; INSERT INTO gateway_meta (key, value) VALUES ('probe', strftime('%s','now'))"
              " ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT;",
              error)) {
@@ -389,13 +517,15 @@ class journal final : public storage {
     }
   }
 
-  // prune deletes up to 1000 of the oldest rows received before now - keep.
+  // prune deletes up to 1000 of the oldest rows received before now - keep,
+  // never one a registered consumer has not passed (seq above its cursor).
   void prune() {
     statement del;
     if (db_ == nullptr ||
         !del.prepare(db_,
                      "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM (SELECT seq, received_time_ns FROM"
-                     " deliveries ORDER BY seq LIMIT 1000) WHERE received_time_ns < ?1)"))
+                     " deliveries ORDER BY seq LIMIT 1000) WHERE received_time_ns < ?1 AND seq <= (SELECT"
+                     " COALESCE(min(seq), 9223372036854775807) FROM consumer_cursor))"))
       return;
     const std::int64_t cutoff =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -407,6 +537,32 @@ class journal final : public storage {
       pruned_.fetch_add(static_cast<std::uint64_t>(removed), std::memory_order_relaxed);
       more_to_prune_ = removed == 1000;
     }
+  }
+
+  // measure_consumers reads each registered consumer's lag, for /metrics.
+  void measure_consumers() {
+    statement read;
+    if (db_ == nullptr ||
+        !read.prepare(db_,
+                      "SELECT c.name, (SELECT COUNT(*) FROM deliveries d WHERE d.seq > c.seq),"
+                      " (SELECT d.received_time_ns FROM deliveries d WHERE d.seq > c.seq ORDER BY d.seq LIMIT 1)"
+                      " FROM consumer_cursor c ORDER BY c.name LIMIT 100"))
+      return;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    std::vector<consumer_lag> lags;
+    while (read.step() == SQLITE_ROW) {
+      consumer_lag c;
+      c.name.assign(reinterpret_cast<const char*>(sqlite3_column_text(read.get(), 0)),
+                    static_cast<std::size_t>(sqlite3_column_bytes(read.get(), 0)));
+      c.rows = static_cast<std::uint64_t>(sqlite3_column_int64(read.get(), 1));
+      if (sqlite3_column_type(read.get(), 2) != SQLITE_NULL)
+        c.seconds = std::max<double>(0, static_cast<double>(now - sqlite3_column_int64(read.get(), 2)) / 1e9);
+      lags.push_back(std::move(c));
+    }
+    const std::lock_guard lock(lag_mutex_);
+    lags_.swap(lags);
   }
 
   void warm_on_writer(fw::receiver& receiver, std::int64_t now_ns, std::int64_t retention_ns) {
@@ -484,14 +640,27 @@ class journal final : public storage {
       if (!idle || stopping) continue;
       if (!healthy_.load()) {
         probe();
-      } else if (options_.keep.count() > 0 && std::chrono::steady_clock::now() >= next_prune) {
-        prune();
-        if (!more_to_prune_) next_prune = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      } else if (std::chrono::steady_clock::now() >= next_prune) {
+        if (options_.keep.count() > 0) prune();
+        if (!more_to_prune_) {
+          measure_consumers();
+          next_prune = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        }
       }
     }
   }
 
+  struct consumer_lag {
+    std::string name;
+    std::uint64_t rows = 0;
+    double seconds = 0;
+  };
+
   journal_options options_;
+  std::string journal_id_;  // read or made at start
+  std::atomic<bool> identity_lost_{false};
+  mutable std::mutex lag_mutex_;
+  std::vector<consumer_lag> lags_;
   sqlite3* db_ = nullptr;
   bool memory_ = false;
   ino_t inode_ = 0;

@@ -19,6 +19,9 @@ struct journal_options {
   std::string path;  // the database file; ":memory:" keeps nothing across restarts
   std::chrono::nanoseconds keep = std::chrono::hours{24 * 7};  // prune rows received longer ago
   std::size_t queue_limit = 65536;  // appends waiting for the writer; more are unavailable
+  // busy_timeout: how long a write waits for another process's write lock
+  // before its batch is answered unavailable.
+  std::chrono::milliseconds busy_timeout{2000};
 };
 
 // open_journal opens (creating if needed) the journal and starts its writer
@@ -32,8 +35,17 @@ struct journal_options {
 // consent order, inside that transaction. A failed transaction answers every
 // record of its batch unavailable and makes ready() false until a write
 // succeeds again (the writer probes every half second while idle, reopening
-// the database). Pruning (--keep) deletes at most 1000 rows at a time, only
-// while no append is waiting.
+// the database).
+//
+// Identity: the journal carries a random journal_id in gateway_meta, made
+// when the file is created, which happens only here, at start. A file removed
+// or replaced at run time is never re-created or adopted: every write is
+// answered unavailable (and ready() is false) until the file with that id is
+// back at the path, or the gateway restarts.
+//
+// Pruning (--keep) deletes at most 1000 rows at a time, only while no append
+// is waiting, and never a row a consumer registered in consumer_cursor has
+// not passed; each consumer's lag is a metric.
 std::unique_ptr<storage> open_journal(const journal_options& options, std::string& error);
 
 }  // namespace fiskil::gateway

@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "admission.hpp"
 #include "config.hpp"
+#include "in_flight.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "routes.hpp"
@@ -62,7 +64,14 @@ int main(int argc, char** argv) {
     admission->warm();
   }
 
-  gw::routes handler(flags.path, admission.get(), store.get(), counters);
+  // Made before the routes and destroyed after the store stops: the store's
+  // last answers settle deliveries in it.
+  std::unique_ptr<gw::in_flight> flights;
+  if (!flags.empty_server) flights = std::make_unique<gw::in_flight>(flags.store_timeout);
+  gw::routes_options route_options;
+  route_options.path = flags.path;
+  route_options.ready_pending_age = flags.ready_pending_age;
+  gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
   options.port = flags.listen_port;
@@ -94,7 +103,14 @@ int main(int argc, char** argv) {
             gw::log("error", "configuration_reload_failed", {{"reason", why}, {"kept", "previous configuration"}});
         },
         [&] {
-          gw::log("info", "stopping", {{"detail", "finishing requests in flight"}});
+          // /readyz fails first, so that a load balancer stops sending
+          // before the listener closes.
+          handler.drain();
+          gw::log("info", "stopping",
+                  {{"detail", "not ready; closing the listener after --shutdown-delay, then finishing requests in "
+                              "flight"},
+                   {"shutdown_delay", gw::format_duration(flags.shutdown_delay)}});
+          if (flags.shutdown_delay.count() > 0) std::this_thread::sleep_for(flags.shutdown_delay);
           http.stop();
         });
     http.run();

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "admission.hpp"
+#include "in_flight.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "storage.hpp"
@@ -56,7 +58,7 @@ http_reply json_reply(int status, std::string_view outcome, std::string_view err
 }
 
 http_reply routes::refuse_too_large(std::string_view target) {
-  if (path_of(target) == path_) {
+  if (path_of(target) == options_.path) {
     const auto names = admission::outcome_names();
     for (std::size_t i = 0; i < names.size(); ++i)
       if (names[i] == "too_large") metrics_.delivery(i);
@@ -66,7 +68,7 @@ http_reply routes::refuse_too_large(std::string_view target) {
 
 void routes::handle(const http_request_view& request, std::function<void(http_reply)> respond) {
   const std::string_view path = path_of(request.target);
-  if (path == path_) {
+  if (path == options_.path) {
     if (request.method != "POST") {
       http_reply reply = json_reply(405, "method_not_allowed", "deliveries are POSTed");
       reply.allow = "POST";
@@ -83,16 +85,31 @@ void routes::handle(const http_request_view& request, std::function<void(http_re
   }
   if (path == "/healthz") return respond(json_reply(200, "ok", ""));
   if (path == "/readyz") {
-    if (store_ == nullptr || store_->ready()) return respond(json_reply(200, "ready", ""));
-    return respond(json_reply(503, "not_ready", "the journal cannot be written"));
+    if (draining_.load(std::memory_order_relaxed))
+      return respond(json_reply(503, "not_ready", "shutting down: finishing the requests in flight"));
+    if (store_ != nullptr && !store_->ready()) return respond(json_reply(503, "not_ready", "the store cannot keep deliveries"));
+    if (flights_ != nullptr && flights_->oldest_age() > options_.ready_pending_age)
+      return respond(json_reply(503, "not_ready", "a delivery has waited for the store longer than --ready-pending-age"));
+    return respond(json_reply(200, "ready", ""));
   }
   http_reply reply;
   reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
   metrics_.write(reply.body);
   if (admission_ != nullptr) admission_->write_metrics(reply.body);
   if (store_ != nullptr) store_->write_metrics(reply.body);
+  if (flights_ != nullptr) flights_->write_metrics(reply.body);
   return respond(std::move(reply));
 }
+
+// attempt is one delivery request until it is answered: the request's views
+// stay valid until respond is called.
+struct routes::attempt {
+  http_request_view request;
+  std::function<void(http_reply)> respond;
+  std::int64_t started_ns = 0;             // for the latency histogram
+  in_flight::clock::time_point started;    // for the store deadline
+  bool counted = false;                    // event and key counted once
+};
 
 void routes::deliver(const http_request_view& request, std::function<void(http_reply)> respond) {
   const std::int64_t started = steady_ns();
@@ -100,11 +117,22 @@ void routes::deliver(const http_request_view& request, std::function<void(http_r
     metrics_.request_latency().observe(steady_ns() - started);
     return respond(json_reply(200, "accepted", ""));
   }
-  auto v = std::make_shared<verdict>(admission_->admit(request.peer, request.forwarded_for, request.body,
-                                                         request.signature));
-  if (v->event_index) metrics_.event(*v->event_index);
-  if (v->key_index) metrics_.key(*v->key_index);
-  const auto answer = [this, started](verdict& done, const std::function<void(http_reply)>& reply_with) {
+  auto a = std::make_shared<attempt>();
+  a->request = request;
+  a->respond = std::move(respond);
+  a->started_ns = started;
+  a->started = in_flight::clock::now();
+  admit_and_keep(a);
+}
+
+// admit_and_keep admits the request and, when accepted, hands it to the
+// store under the store deadline. A copy of a delivery in flight waits for
+// that delivery's answer; an event of a consent with an event in flight
+// waits for it to settle, then is admitted again. (Between the receiver's
+// admit and in_flight::begin, the first is pending but not registered yet:
+// that window is a few instructions, so the copy admits again.)
+void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
+  const auto answer = [this](const std::shared_ptr<attempt>& at, verdict& done) {
     metrics_.delivery(done.outcome);
     const std::string_view name = admission::outcome_names()[done.outcome];
     if (done.status >= 400) {
@@ -113,19 +141,57 @@ void routes::deliver(const http_request_view& request, std::function<void(http_r
           {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
            {"message_id", done.rec.message_id}});
     }
-    metrics_.request_latency().observe(steady_ns() - started);
-    reply_with(json_reply(done.status, name, done.status >= 400 ? std::string_view(done.error) : std::string_view{}));
+    metrics_.request_latency().observe(steady_ns() - at->started_ns);
+    http_reply reply = json_reply(done.status, name, done.status >= 400 ? std::string_view(done.error) : std::string_view{});
+    if (done.status == 503) reply.retry_after = "1";
+    at->respond(std::move(reply));
   };
-  if (!v->accepted) return answer(*v, respond);
+  const http_request_view& request = a->request;
+  std::shared_ptr<verdict> v;
+  for (int spins = 0;; ++spins) {
+    v = std::make_shared<verdict>(
+        admission_->admit(request.peer, request.forwarded_for, request.body, request.signature));
+    if (!a->counted) {
+      if (v->event_index) metrics_.event(*v->event_index);
+      if (v->key_index) metrics_.key(*v->key_index);
+      a->counted = true;
+    }
+    if (!v->in_progress) break;
+    if (in_flight::clock::now() >= flights_->deadline(a->started)) break;  // answered 503 in_progress
+    if (v->waits_for_consent) {
+      const bool waiting = flights_->wait_for_consent(v->rec.consent_id, [this, a, answer, v] {
+        if (in_flight::clock::now() < flights_->deadline(a->started)) return admit_and_keep(a);
+        // Out of time while the other event was kept: the provider retries.
+        v->error = "another event of this consent was still being kept at --store-timeout; retry";
+        answer(a, *v);
+      });
+      if (waiting) return;
+    } else {
+      const bool waiting = flights_->wait_for_copy(v->rec.message_id, [a, v, answer](settled first) mutable {
+        admission::answer_copy(*v, first);
+        answer(a, *v);
+      });
+      if (waiting) return;
+    }
+    // Not registered yet (or settled meanwhile): admit again.
+    if (spins > 1000) break;
+    std::this_thread::yield();
+  }
+  if (!v->accepted) return answer(a, *v);
+
   record rec = std::move(v->rec);
   v->rec.message_id = rec.message_id;  // kept for settle() and the log
   v->rec.consent_id = rec.consent_id;
   v->rec.consent_change = rec.consent_change;
   v->rec.publish_time_ns = rec.publish_time_ns;
-  store_->append(std::move(rec), [this, v, respond = std::move(respond), answer](stored what) {
-    admission_->settle(*v, what);
-    answer(*v, respond);
-  });
+  const in_flight::ticket t = flights_->begin(
+      rec.message_id, rec.consent_change ? rec.consent_id : std::string(), a->started,
+      [this, a, v, answer](settled how) {
+        admission_->settle(*v, how.value_or(stored::unavailable));
+        if (!how) v->error = "the store did not keep the delivery within --store-timeout";
+        answer(a, *v);
+      });
+  store_->append(std::move(rec), [flights = flights_, t](stored what) { flights->settle(t, what); });
 }
 
 }  // namespace fiskil::gateway

@@ -5,7 +5,10 @@
 // the HTTP library (the server hands requests in as views).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +16,7 @@
 namespace fiskil::gateway {
 
 class admission;
+class in_flight;
 class metrics;
 class storage;
 
@@ -34,35 +38,52 @@ struct http_reply {
   std::string body;
   std::string_view content_type = "application/json";
   std::string_view allow;
+  std::string_view retry_after;  // Retry-After (seconds), set on 503s that a retry soon may pass
 };
 
 // json_reply builds {"outcome":...} (and "error" when not empty), one line.
 http_reply json_reply(int status, std::string_view outcome, std::string_view error);
 
+// routes_options are the routes' settings.
+struct routes_options {
+  std::string path = "/webhooks/fiskil";
+  // ready_pending_age: /readyz fails while a delivery has waited for the
+  // store longer than this.
+  std::chrono::nanoseconds ready_pending_age = std::chrono::seconds{3};
+};
+
 // routes answers POST <path> (deliveries), GET /healthz, /readyz, /metrics;
-// 405 for other methods on those paths, 404 elsewhere. admission and store
-// are null for the benchmark's empty server, which answers every POST to the
-// path 200 without looking at it.
+// 405 for other methods on those paths, 404 elsewhere. admission, store and
+// flights are null for the benchmark's empty server, which answers every
+// POST to the path 200 without looking at it.
 class routes {
  public:
-  routes(std::string path, admission* admit, storage* store, metrics& counters) noexcept
-      : path_(std::move(path)), admission_(admit), store_(store), metrics_(counters) {}
+  routes(routes_options options, admission* admit, storage* store, in_flight* flights, metrics& counters) noexcept
+      : options_(std::move(options)), admission_(admit), store_(store), flights_(flights), metrics_(counters) {}
 
   // handle calls respond exactly once: at once, or later from the store's
-  // thread (for a delivery waiting on the journal).
+  // thread (for a delivery waiting on the journal), or the deadline's.
   void handle(const http_request_view& request, std::function<void(http_reply)> respond);
+
+  // drain makes /readyz answer 503 from now on (SIGTERM: the load balancer
+  // stops sending before the listener closes).
+  void drain() noexcept { draining_.store(true, std::memory_order_relaxed); }
 
   // refuse_too_large is the answer to a delivery over --max-body-size
   // (counted as the receiver's too_large outcome).
   http_reply refuse_too_large(std::string_view target);
 
  private:
+  struct attempt;
   void deliver(const http_request_view& request, std::function<void(http_reply)> respond);
+  void admit_and_keep(const std::shared_ptr<attempt>& a);
 
-  std::string path_;
+  routes_options options_;
   admission* admission_;
   storage* store_;
+  in_flight* flights_;
   metrics& metrics_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace fiskil::gateway

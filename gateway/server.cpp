@@ -182,6 +182,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     res_.set(http::field::server, "fiskil-gateway");
     res_.set(http::field::content_type, reply.content_type);
     if (!reply.allow.empty()) res_.set(http::field::allow, reply.allow);
+    if (!reply.retry_after.empty()) res_.set(http::field::retry_after, reply.retry_after);
     res_.body() = std::move(reply.body);
     res_.keep_alive(!close_after && !s_.stopping.load());
     res_.prepare_payload();

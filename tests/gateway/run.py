@@ -5,7 +5,7 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
 
-GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, prune, tls.
+GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, tls.
 meson runs each group as one test of the suite `gateway`.
 """
 import concurrent.futures
@@ -594,29 +594,7 @@ def test_consumer(tmp):
         g.kill()
 
 
-# --- pruning -------------------------------------------------------------------
-
-def test_prune(tmp):
-    g = Gateway(tmp, "--keep", "1s")
-    try:
-        consent = "c0a5e5e0-0000-4000-8000-00000000bbbb"
-        sent = [delivery(f"97000000000000{i:02d}") for i in range(5)]
-        sent.append(delivery("9700000000000099", "consent.revoked", consent))
-        for b, s in sent:
-            expect(g.post(b, s), 200, "accepted", "a delivery to be pruned")
-        deadline = time.time() + 10
-        while time.time() < deadline and journal_rows(g.journal, "SELECT count(*) FROM deliveries")[0][0] > 0:
-            time.sleep(0.2)
-        check(journal_rows(g.journal, "SELECT count(*) FROM deliveries")[0][0] == 0, "rows older than --keep pruned")
-        check(g.metric("fiskil_gateway_journal_pruned_total") == 6, "pruned rows counted")
-        check(journal_rows(g.journal, "SELECT change FROM consents WHERE consent_id = ?".replace("?", f"'{consent}'"))
-              == [(3,)], "the consents table is not pruned: the revocation stays")
-        expect(g.post(*sent[0]), 200, "duplicate", "a pruned delivery is still a duplicate in memory")
-        b, s = delivery("9700000000000100", "consent.updated", consent)
-        expect(g.post(b, s), 200, "after_revocation", "the revocation outlives the pruned row")
-        check(g.stop() == 0, "SIGTERM exits 0")
-    finally:
-        g.kill()
+# Pruning, retention and consumers: tests/gateway/store_faults.py, group retention.
 
 
 # --- HTTPS ----------------------------------------------------------------------
@@ -665,7 +643,6 @@ GROUPS = {
     "fault": test_fault,
     "sighup": test_sighup,
     "consumer": test_consumer,
-    "prune": test_prune,
     "tls": test_tls,
 }
 
