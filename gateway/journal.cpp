@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "journal_checkpointer.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 
@@ -118,6 +119,9 @@ class journal final : public storage {
   ~journal() override { stop(); }
 
   bool start(std::string& error) {
+    // Checkpoints run on their own thread and connection (the writer runs
+    // with wal_autocheckpoint off): at 1000 frames, about 4 MiB.
+    if (options_.path != ":memory:") checkpointer_ = std::make_unique<journal_checkpointer>(options_.path, 1000);
     if (!open_database(error, true)) return false;
     writer_ = std::thread([this] { run(); });
     return true;
@@ -169,6 +173,14 @@ class journal final : public storage {
                   queue_full_.load(std::memory_order_relaxed));
     append_metric(out, "fiskil_gateway_journal_pruned_total", "counter", "Journal rows pruned (--keep).",
                   pruned_.load(std::memory_order_relaxed));
+    if (checkpointer_) {
+      append_metric(out, "fiskil_gateway_journal_checkpoints_total", "counter",
+                    "WAL checkpoints run off the commit path (PASSIVE, on their own connection).",
+                    checkpointer_->checkpoints());
+      struct stat wal{};
+      append_metric(out, "fiskil_gateway_journal_wal_bytes", "gauge", "Size of the journal's WAL file.",
+                    ::stat((options_.path + "-wal").c_str(), &wal) == 0 ? static_cast<std::uint64_t>(wal.st_size) : 0);
+    }
     append_metric(out, "fiskil_gateway_journal_identity_lost", "gauge",
                   "1 while the journal file was removed or replaced under the gateway (every delivery gets 503).",
                   identity_lost_.load(std::memory_order_relaxed) ? 1 : 0);
@@ -199,6 +211,7 @@ class journal final : public storage {
     wake_.notify_one();
     if (writer_.joinable()) writer_.join();
     close_database();
+    checkpointer_.reset();  // after the writer's connection, whose WAL hook points to it
   }
 
  private:
@@ -246,7 +259,8 @@ class journal final : public storage {
       }
     }
     const char* pragmas = memory_ ? "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+                                    " PRAGMA journal_size_limit=67108864;";
     if (!exec(pragmas, why) || !exec(schema, why)) {
       error = options_.path + ": " + why;
       close_database();
@@ -275,7 +289,10 @@ class journal final : public storage {
       struct stat st{};
       if (::stat(options_.path.c_str(), &st) == 0) inode_ = st.st_ino;
     }
+    if (checkpointer_) sqlite3_wal_hook(db_, &journal_checkpointer::wal_hook, checkpointer_.get());
     const bool prepared =
+        begin_.prepare(db_, "BEGIN IMMEDIATE") && commit_.prepare(db_, "COMMIT") &&
+        rollback_.prepare(db_, "ROLLBACK") &&
         find_id_.prepare(db_, "SELECT 1 FROM deliveries WHERE message_id = ?1") &&
         find_consent_.prepare(db_, "SELECT change, publish_time_ns FROM consents WHERE consent_id = ?1") &&
         insert_.prepare(db_,
@@ -318,6 +335,9 @@ class journal final : public storage {
   }
 
   void close_database() {
+    begin_.finalize();
+    commit_.finalize();
+    rollback_.finalize();
     find_id_.finalize();
     find_consent_.finalize();
     insert_.finalize();
@@ -332,6 +352,14 @@ class journal final : public storage {
     if (memory_) return true;
     struct stat st{};
     return ::stat(options_.path.c_str(), &st) == 0 && st.st_ino == inode_;
+  }
+
+  // run_prepared steps a prepared statement without rows (BEGIN, COMMIT,
+  // ROLLBACK). Returns whether it succeeded.
+  static bool run_prepared(statement& s) {
+    const int rc = s.step();
+    sqlite3_reset(s.get());
+    return rc == SQLITE_DONE;
   }
 
   // insert_row inserts r, or nothing when its message_id is there already.
@@ -434,7 +462,7 @@ class journal final : public storage {
         identity_back();
       }
     }
-    if (ok && !exec("BEGIN IMMEDIATE", why)) {
+    if (ok && !run_prepared(begin_)) {
       ok = false;
       fail("begin");
       close_database();
@@ -447,7 +475,7 @@ class journal final : public storage {
           break;
         }
       }
-      if (ok && !exec("COMMIT", why)) {
+      if (ok && !run_prepared(commit_)) {
         ok = false;
         fail("commit");
       }
@@ -459,7 +487,7 @@ class journal final : public storage {
         fail("commit", "the journal file was removed or replaced during the commit");
       }
       if (!ok) {
-        (void)exec("ROLLBACK", why);
+        if (sqlite3_get_autocommit(db_) == 0) (void)run_prepared(rollback_);
         std::fill(verdicts.begin(), verdicts.end(), stored::unavailable);
         close_database();  // the next batch or probe reopens it
       }
@@ -614,11 +642,14 @@ class journal final : public storage {
         });
         writer_waiting_ = false;
         stopping = stopping_;
-        const std::size_t take = std::min<std::size_t>(queue_.size(), 4096);
+        // The whole queue in one swap (its buffer comes back for reuse), or
+        // the first max_batch under overload.
         batch.clear();
-        for (std::size_t i = 0; i < take; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+        if (queue_.size() <= max_batch) {
+          batch.swap(queue_);
+        } else {
+          batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + max_batch));
+          queue_.erase(queue_.begin(), queue_.begin() + max_batch);
         }
         overflow.swap(overflow_);
         tasks.swap(tasks_);
@@ -664,12 +695,14 @@ class journal final : public storage {
   sqlite3* db_ = nullptr;
   bool memory_ = false;
   ino_t inode_ = 0;
-  statement find_id_, find_consent_, insert_, upsert_consent_;
+  statement begin_, commit_, rollback_, find_id_, find_consent_, insert_, upsert_consent_;
+  std::unique_ptr<journal_checkpointer> checkpointer_;
   bool more_to_prune_ = false;
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<pending> queue_;
+  static constexpr std::size_t max_batch = 4096;
+  std::vector<pending> queue_;
   std::vector<pending> overflow_;
   std::deque<std::packaged_task<void()>> tasks_;
   bool stopping_ = false;
