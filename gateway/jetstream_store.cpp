@@ -4,10 +4,11 @@
 // JetStream store. Design and failure branches: docs/jetstream.md.
 //
 // Threads: append() only queues (never touches the network, so the gateway's
-// io threads never block on NATS); `workers` threads run the consent
-// compare-and-set (blocking key-value calls) and hand each message to the C
-// client's asynchronous publish; the client's acknowledgement thread calls
-// done; a monitor thread creates or checks the stream and the bucket once
+// io threads never block on NATS); `workers` threads hand each plain message
+// to the C client's asynchronous publish (the client's acknowledgement thread
+// calls done), and run a consent event whole, with blocking calls: read,
+// claim, synchronous publish, confirm (consent_state.hpp holds the pure
+// part); a monitor thread creates or checks the stream and the bucket once
 // connected, and probes JetStream after a failure to restore readiness.
 #include "jetstream_store.hpp"
 

@@ -4,8 +4,8 @@
 // The gateway's store on NATS JetStream (libnats, the C client): several
 // gateway replicas share one stream and one consent key-value bucket, so a
 // retry or a revocation seen by one replica holds for all. docs/jetstream.md
-// gives the design: the order of the consent compare-and-set and the
-// publish, and what each failure does.
+// gives the design: the confirmed and pending consent states, the claim,
+// publish and confirmation, what each failure does, and what a 200 survives.
 #pragma once
 
 #include <chrono>
@@ -86,8 +86,10 @@ class jetstream_store final : public storage {
   jetstream_store(const jetstream_store&) = delete;
   jetstream_store& operator=(const jetstream_store&) = delete;
 
-  // append publishes r with Nats-Msg-Id = message_id; a consent event first
-  // wins the compare-and-set on its consent's state (docs/jetstream.md).
+  // append publishes r with Nats-Msg-Id = message_id; a consent event is
+  // first claimed pending on its consent's value, and confirmed after the
+  // acknowledgement, or answered from the confirmed state alone
+  // (docs/jetstream.md).
   void append(record r, std::function<void(stored)> done) override;
   [[nodiscard]] bool ready() const override;
   // durable is false for a one-replica or memory stream (known once
