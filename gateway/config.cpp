@@ -92,12 +92,16 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            ":memory:" keeps nothing (benchmarks only)
   --keep DURATION          prune journal rows received longer ago (default 7d; 0: never);
                            at least --max-age + --max-future-skew + 1m, and never rows
-                           a registered consumer has not passed
+                           a registered consumer has not passed; with --nats, the
+                           stream's max age, refused when shorter than that
   --nats URL[,URL...]      keep deliveries in NATS JetStream instead of the journal,
                            shared by every gateway replica (docs/jetstream.md)
   --stream NAME            the JetStream stream (default FISKIL), subjects fiskil.events.>
-  --stream-replicas N      replicas of the stream and the consent bucket: 1, 3 or 5 (default 1)
-  --stream-storage KIND    file (default) or memory
+  --stream-replicas N      replicas of the stream and the consent bucket: 1, 3 or 5
+                           (default 3 when the server's cluster has three or more
+                           servers; on a lone server the gateway refuses to start
+                           unless --stream-replicas 1 is given: not durable)
+  --stream-storage KIND    file (default) or memory (not durable)
   --consent-bucket NAME    the key-value bucket of consent states (default fiskil-consents)
   --max-age DURATION       oldest publish_time accepted (default 65m)
   --max-future-skew DURATION  furthest-ahead publish_time accepted (default 5m)

@@ -4,12 +4,15 @@
 // JetStream store. Design and failure branches: docs/jetstream.md.
 //
 // Threads: append() only queues (never touches the network, so the gateway's
-// io threads never block on NATS); `workers` threads run the consent
-// compare-and-set (blocking key-value calls) and hand each message to the C
-// client's asynchronous publish; the client's acknowledgement thread calls
-// done; a monitor thread creates or checks the stream and the bucket once
+// io threads never block on NATS); `workers` threads hand each plain message
+// to the C client's asynchronous publish (the client's acknowledgement thread
+// calls done), and run a consent event whole, with blocking calls: read,
+// claim, synchronous publish, confirm (consent_state.hpp holds the pure
+// part); a monitor thread creates or checks the stream and the bucket once
 // connected, and probes JetStream after a failure to restore readiness.
 #include "jetstream_store.hpp"
+
+#include "consent_state.hpp"
 
 #include <nats/nats.h>
 
@@ -18,6 +21,7 @@
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -64,33 +68,6 @@ std::string hex(std::string_view bytes) {
   return out;
 }
 
-// A consent's state in the bucket: "<change> <publish_time_ns> <message_id>".
-struct kv_state {
-  fw::consent_state state;
-  std::string message_id;
-};
-
-std::string encode_state(const record& r) {
-  std::string v = std::to_string(static_cast<int>(*r.consent_change));
-  v += ' ';
-  v += std::to_string(r.publish_time_ns);
-  v += ' ';
-  v += r.message_id;
-  return v;
-}
-
-std::optional<kv_state> decode_state(std::string_view v) {
-  if (v.size() < 4 || v[1] != ' ' || v[0] < '1' || v[0] > '3') return std::nullopt;
-  const std::size_t space = v.find(' ', 2);
-  if (space == std::string_view::npos) return std::nullopt;
-  std::int64_t ns = 0;
-  const auto [end, ec] = std::from_chars(v.data() + 2, v.data() + space, ns);
-  if (ec != std::errc{} || end != v.data() + space) return std::nullopt;
-  return kv_state{fw::consent_state{static_cast<fw::consent_change>(v[0] - '0'),
-                                    fw::timestamp{std::chrono::nanoseconds{ns}}},
-                  std::string(v.substr(space + 1))};
-}
-
 std::vector<std::string> split_servers(std::string_view list) {
   std::vector<std::string> out;
   while (!list.empty()) {
@@ -126,6 +103,9 @@ struct jetstream_store::impl {
   jsCtx* js = nullptr;
   kvStore* kv = nullptr;
 
+  // The stream's replicas: options.replicas, or (when 0) chosen on the
+  // first connection by choose_replicas.
+  std::atomic<int> replicas{0};
   std::atomic<bool> connected{false};
   std::atomic<bool> set_up{false};
   std::atomic<bool> unhealthy{false};
@@ -158,7 +138,8 @@ struct jetstream_store::impl {
   std::atomic<std::uint64_t> disconnects{0}, reconnects{0};
   std::atomic<std::uint64_t> pub_kept{0}, pub_duplicate{0}, pub_timeout{0}, pub_failed{0}, rejected{0};
   std::atomic<std::uint64_t> c_newer{0}, c_mine{0}, c_duplicate{0}, c_stale{0}, c_revoked{0}, c_cas_failed{0},
-      c_read_failed{0};
+      c_read_failed{0}, c_pending_busy{0}, c_resolved_present{0}, c_resolved_absent{0}, c_cleared{0},
+      c_confirm_failed{0};
   mutable std::mutex hist_mu;
   std::array<std::uint64_t, ack_buckets.size()> hist{};
   std::uint64_t hist_count = 0;
@@ -219,16 +200,16 @@ struct jetstream_store::impl {
       cfg.SubjectsLen = 1;
       cfg.Duplicates = window;
       cfg.MaxAge = max_age;
-      cfg.Replicas = options.replicas;
+      cfg.Replicas = replicas.load();
       cfg.Storage = storage;
       s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
       if (s != NATS_OK) {
-        error = "cannot create stream " + options.stream + ": " + nats_error(s);
+        error = "cannot create stream " + options.stream + ": " + nats_error(s) + replicas_hint(jerr, fatal);
         jsStreamInfo_Destroy(si);
         return false;
       }
       log("jetstream: created stream " + options.stream + " (" + subject_all + ", " +
-          std::to_string(options.replicas) + " replicas, duplicate window " + std::to_string(window / 1000000000) +
+          std::to_string(replicas.load()) + " replicas, duplicate window " + std::to_string(window / 1000000000) +
           " s)");
       jsStreamInfo_Destroy(si);
       return true;
@@ -250,16 +231,16 @@ struct jetstream_store::impl {
       log("jetstream: stream " + options.stream + " keeps its existing storage type (it cannot be changed)");
     const bool short_window = cfg->Duplicates < window;
     const bool short_age = cfg->MaxAge != 0 && cfg->MaxAge < window;
-    const bool replicas_differ = cfg->Replicas != options.replicas;
+    const bool replicas_differ = cfg->Replicas != replicas.load();
     if (short_window || short_age || replicas_differ) {
       if (short_window) cfg->Duplicates = window;
       if (short_age) cfg->MaxAge = max_age;
-      cfg->Replicas = options.replicas;
+      cfg->Replicas = replicas.load();
       jsStreamInfo* updated = nullptr;
       s = js_UpdateStream(&updated, js, cfg, nullptr, &jerr);
       jsStreamInfo_Destroy(updated);
       if (s != NATS_OK) {
-        error = "cannot update stream " + options.stream + ": " + nats_error(s);
+        error = "cannot update stream " + options.stream + ": " + nats_error(s) + replicas_hint(jerr, fatal);
         jsStreamInfo_Destroy(si);
         return false;
       }
@@ -278,7 +259,7 @@ struct jetstream_store::impl {
       cfg.Bucket = options.consent_bucket.c_str();
       cfg.History = 1;
       cfg.TTL = options.duplicate_window.count();
-      cfg.Replicas = options.replicas;
+      cfg.Replicas = replicas.load();
       cfg.StorageType = options.memory_storage ? js_MemoryStorage : js_FileStorage;
       s = js_CreateKeyValue(&bucket, js, &cfg);
       if (s == NATS_OK) log("jetstream: created consent bucket " + options.consent_bucket);
@@ -291,7 +272,55 @@ struct jetstream_store::impl {
     return true;
   }
 
+  static constexpr const char* lone_server_hint =
+      "; a stream of one replica loses every kept delivery with its server's disk: pass --stream-replicas 1 to "
+      "accept that (not durable), or run a cluster of three or more servers";
+
+  // replicas_hint: when the replicas were chosen, not asked for, and the
+  // server has too few peers for them, the error is fatal and says what to do.
+  std::string replicas_hint(jsErrCode jerr, bool& fatal) const {
+    if (options.replicas != 0 || (jerr != JSStreamReplicasNotSupportedErr && jerr != JSInsufficientResourcesErr))
+      return "";
+    fatal = true;
+    return std::string(" (") + std::to_string(replicas.load()) + " replicas chosen by default)" + lone_server_hint;
+  }
+
+  // choose_replicas (replicas 0): 3 when the connection knows three or more
+  // servers (the URLs given and the cluster's client URLs that the server
+  // advertises in its INFO), else refuse: the error is fatal.
+  bool choose_replicas(std::string& error, bool& fatal) {
+    if (replicas != 0) return true;
+    if (options.replicas != 0) {
+      replicas = options.replicas;
+      return true;
+    }
+    char** servers = nullptr;
+    int count = 0;
+    const natsStatus s = natsConnection_GetServers(nc, &servers, &count);
+    if (s != NATS_OK) {
+      error = "cannot list the NATS servers: " + nats_error(s);
+      return false;
+    }
+    std::vector<std::string> distinct;
+    for (int i = 0; i < count; ++i) {
+      if (std::find(distinct.begin(), distinct.end(), servers[i]) == distinct.end()) distinct.emplace_back(servers[i]);
+      std::free(servers[i]);
+    }
+    std::free(servers);
+    if (distinct.size() < 3) {
+      error = "the NATS server " + std::string(distinct.size() == 1 ? "is alone" : "cluster has fewer than three servers") +
+              " (" + std::to_string(distinct.size()) + " known)" + lone_server_hint;
+      fatal = true;
+      return false;
+    }
+    replicas = 3;
+    log("jetstream: " + std::to_string(distinct.size()) + " NATS servers known: stream and bucket with 3 replicas");
+    return true;
+  }
+
   bool set_up_all(std::string& error, bool& fatal) {
+    fatal = false;
+    if (!choose_replicas(error, fatal)) return false;
     if (!set_up_stream(error, fatal)) return false;
     if (kv == nullptr && !set_up_bucket(error)) return false;
     set_up = true;
@@ -378,16 +407,8 @@ struct jetstream_store::impl {
   // worker thread) when the client refuses the message.
   void publish(job& j) {
     const record& r = j.r;
-    natsMsg* msg = nullptr;
-    const std::string subject = subject_for(r.event_name);
-    natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, r.body.data(), static_cast<int>(r.body.size()));
-    const std::string publish_time = std::to_string(r.publish_time_ns);
-    const std::string received_time = std::to_string(r.received_time_ns);
-    const std::string key_index = std::to_string(r.key_index);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Signature", r.signature.c_str());
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Publish-Time", publish_time.c_str());
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Received-Time", received_time.c_str());
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Key-Index", key_index.c_str());
+    natsMsg* msg = build_msg(r);
+    natsStatus s = msg != nullptr ? NATS_OK : NATS_NO_MEMORY;
     const std::string id = msg_id(r.message_id);
     jsPubOptions po;
     jsPubOptions_Init(&po);
@@ -426,61 +447,236 @@ struct jetstream_store::impl {
     return options.subject_prefix + '.' + (known ? std::string(event_name) : std::string("unknown"));
   }
 
-  // consent runs the compare-and-set of a consent event's state. Returns
-  // nullopt when the event won (or had already won) and must be published;
-  // else what to answer without publishing.
-  std::optional<stored> consent(const record& r) {
+  // ---- consent events (docs/jetstream.md, "Consent order") ----
+  //
+  // A consent event is published synchronously from its worker thread,
+  // between two compare-and-sets on its consent's value: pending := E, then
+  // (after the stream's acknowledgement) confirmed := E. Every answer given
+  // without publishing is decided against the confirmed state only.
+
+  static std::int64_t wall_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  enum class read_result { ok, failed };
+
+  // read_value reads a consent's value through the bucket stream's leader
+  // (js_GetLastMsg, a STREAM.MSG.GET request: a direct get, which kvStore_Get
+  // uses when the bucket allows it, may be answered by a lagging replica).
+  // revision is 0 when the key holds no value.
+  read_result read_value(const std::string& key, std::optional<consent_value>& value, std::uint64_t& revision) {
+    value.reset();
+    revision = 0;
+    natsMsg* m = nullptr;
+    jsErrCode jerr{};
+    const std::string stream = "KV_" + options.consent_bucket;
+    const std::string subject = "$KV." + options.consent_bucket + "." + key;
+    const natsStatus s = js_GetLastMsg(&m, js, stream.c_str(), subject.c_str(), nullptr, &jerr);
+    if (s == NATS_NOT_FOUND || (s != NATS_OK && jerr == JSNoMessageFoundErr)) return read_result::ok;
+    if (s != NATS_OK) {
+      ++c_read_failed;
+      if (!unhealthy.exchange(true)) log("jetstream: consent read failed: " + nats_error(s));
+      return read_result::failed;
+    }
+    revision = natsMsg_GetSequence(m);
+    const char* op = nullptr;
+    if (natsMsgHeader_Get(m, "KV-Operation", &op) != NATS_OK) {  // not a delete or purge marker
+      const std::string_view text(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+      value = decode_consent_value(text);
+      if (!value) log("jetstream: consent state under " + key + " is unreadable; it will be replaced");
+    }
+    natsMsg_Destroy(m);
+    return read_result::ok;
+  }
+
+  // cas writes value under key if the key's last revision is still
+  // `revision` (0: the key holds nothing). On success revision is the new one.
+  bool cas(const std::string& key, const consent_value& value, std::uint64_t& revision) {
+    const std::string text = encode_consent_value(value);
+    std::uint64_t written = 0;
+    const natsStatus s =
+        revision == 0 ? kvStore_Create(&written, kv, key.c_str(), text.data(), static_cast<int>(text.size()))
+                      : kvStore_Update(&written, kv, key.c_str(), text.data(), static_cast<int>(text.size()), revision);
+    if (s != NATS_OK) return false;
+    revision = written;
+    return true;
+  }
+
+  // build_msg makes r's message, with its headers; nullptr on failure.
+  natsMsg* build_msg(const record& r) const {
+    natsMsg* msg = nullptr;
+    const std::string subject = subject_for(r.event_name);
+    natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, r.body.data(), static_cast<int>(r.body.size()));
+    const std::string publish_time = std::to_string(r.publish_time_ns);
+    const std::string received_time = std::to_string(r.received_time_ns);
+    const std::string key_index = std::to_string(r.key_index);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Signature", r.signature.c_str());
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Publish-Time", publish_time.c_str());
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Received-Time", received_time.c_str());
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Fiskil-Key-Index", key_index.c_str());
+    if (s != NATS_OK) {
+      natsMsg_Destroy(msg);
+      return nullptr;
+    }
+    return msg;
+  }
+
+  // publish_sync publishes r and waits for the acknowledgement (a consent
+  // event only: its confirmation must follow the acknowledgement).
+  stored publish_sync(const record& r) {
+    natsMsg* msg = build_msg(r);
+    if (msg == nullptr || !connected) {
+      natsMsg_Destroy(msg);
+      ++pub_failed;
+      return stored::unavailable;
+    }
+    const std::string id = msg_id(r.message_id);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id.c_str();
+    po.MaxWait = options.ack_timeout.count();
+    po.ExpectStream = options.stream.c_str();
+    jsPubAck* pa = nullptr;
+    jsErrCode jerr{};
+    const auto start = clock::now();
+    const natsStatus s = js_PublishMsg(&pa, js, msg, &po, &jerr);
+    natsMsg_Destroy(msg);
+    if (s != NATS_OK) {
+      ++(s == NATS_TIMEOUT ? pub_timeout : pub_failed);
+      if (!unhealthy.exchange(true)) log("jetstream: publish failed: " + nats_error(s));
+      return stored::unavailable;
+    }
+    const bool duplicate = pa->Duplicate;
+    jsPubAck_Destroy(pa);
+    ++(duplicate ? pub_duplicate : pub_kept);
+    unhealthy = false;
+    observe_ack(clock::now() - start);
+    return duplicate ? stored::duplicate : stored::kept;
+  }
+
+  enum class presence { present, absent, unknown };
+
+  // probe finds whether the stream holds a message with this message id,
+  // without ever storing one: a publish with its Nats-Msg-Id and an expected
+  // last sequence no stream reaches. The server checks the duplicate window
+  // first (an acknowledgement marked duplicate: present), then the expected
+  // sequence (error 10071, wrong last sequence: absent, nothing stored).
+  presence probe(const std::string& message_id) {
+    natsMsg* msg = nullptr;
+    const std::string subject = options.subject_prefix + ".unknown";
+    if (natsMsg_Create(&msg, subject.c_str(), nullptr, nullptr, 0) != NATS_OK) return presence::unknown;
+    const std::string id = msg_id(message_id);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id.c_str();
+    po.MaxWait = options.ack_timeout.count();
+    po.ExpectStream = options.stream.c_str();
+    po.ExpectLastSeq = std::uint64_t{1} << 62;
+    jsPubAck* pa = nullptr;
+    jsErrCode jerr{};
+    const natsStatus s = js_PublishMsg(&pa, js, msg, &po, &jerr);
+    natsMsg_Destroy(msg);
+    if (s == NATS_OK) {
+      const bool duplicate = pa->Duplicate;
+      jsPubAck_Destroy(pa);
+      if (duplicate) return presence::present;
+      log("jetstream: a presence probe for " + id + " was stored (unexpected)");
+      return presence::unknown;
+    }
+    if (jerr == JSStreamWrongLastSequenceErr) return presence::absent;
+    if (!unhealthy.exchange(true)) log("jetstream: presence probe failed: " + nats_error(s));
+    return presence::unknown;
+  }
+
+  // publish_consent publishes a consent event whose value (`claimed`, at
+  // `revision`) names it pending, then confirms it.
+  stored publish_consent(const record& r, const std::string& key, const consent_value& claimed,
+                         std::uint64_t revision) {
+    stored what = stored::unavailable;
+    if (options.test_fail_publish && options.test_fail_publish(r)) {
+      ++pub_failed;
+    } else {
+      what = publish_sync(r);
+    }
+    if (what == stored::unavailable) {
+      // Best effort: a failed clear leaves the pending event to the next
+      // event's resolution.
+      if (!(options.test_skip_clear && options.test_skip_clear(r))) {
+        std::uint64_t rev = revision;
+        if (cas(key, drop_pending(claimed), rev)) ++c_cleared;
+      }
+      return stored::unavailable;
+    }
+    // Kept (acknowledged) whatever happens next: a failed confirmation is
+    // left to the next event's resolution, which finds the message.
+    if (options.test_skip_confirm && options.test_skip_confirm(r)) return what;
+    std::uint64_t rev = revision;
+    if (!cas(key, confirm_pending(claimed), rev)) {
+      ++c_confirm_failed;
+      log("jetstream: consent " + key + ": kept, confirmation failed (resolved by the next event)");
+    }
+    return what;
+  }
+
+  // consent keeps a consent event: published and confirmed, or answered
+  // from the confirmed state without publishing.
+  stored consent(const record& r) {
     const std::string key = consent_key(r.consent_id);
-    const std::string value = encode_state(r);
-    const fw::timestamp at{std::chrono::nanoseconds{r.publish_time_ns}};
-    for (int attempt = 0; attempt < 8 && !stopping; ++attempt) {
-      kvEntry* entry = nullptr;
-      natsStatus s = kvStore_Get(&entry, kv, key.c_str());
-      std::optional<kv_state> latest;
+    const consent_event e{*r.consent_change, r.publish_time_ns, r.message_id};
+    const auto wait_until = clock::now() + options.pending_wait;
+    for (int attempt = 0; attempt < 16 && !stopping; ++attempt) {
+      std::optional<consent_value> value;
       std::uint64_t revision = 0;
-      if (s == NATS_OK) {
-        revision = kvEntry_Revision(entry);
-        latest = decode_state(std::string_view(static_cast<const char*>(kvEntry_Value(entry)),
-                                               static_cast<std::size_t>(kvEntry_ValueLen(entry))));
-        if (!latest) log("jetstream: consent state under " + key + " is unreadable; replacing it");
-        kvEntry_Destroy(entry);
-      } else if (s != NATS_NOT_FOUND) {
-        ++c_read_failed;
-        if (!unhealthy.exchange(true)) log("jetstream: consent read failed: " + nats_error(s));
-        return stored::unavailable;
-      }
-      if (latest && latest->message_id == r.message_id) {
-        // An earlier attempt of this delivery won the compare-and-set, and
-        // its publish may have failed. Confirm it is still the latest state
-        // through the leader (a direct read may lag), then publish again:
-        // the stream's deduplication makes that idempotent.
-        if (kvStore_Update(nullptr, kv, key.c_str(), value.data(), static_cast<int>(value.size()), revision) ==
-            NATS_OK) {
-          ++c_mine;
-          return std::nullopt;
+      if (read_value(key, value, revision) == read_result::failed) return stored::unavailable;
+      const std::int64_t now = wall_now_ns();
+      const consent_decision d = decide_consent(value, e, now, options.pending_bound.count());
+      switch (d.step) {
+        case consent_step::answer:
+          ++(d.answer == stored::duplicate    ? c_duplicate
+             : d.answer == stored::superseded ? c_stale
+                                              : c_revoked);
+          return d.answer;
+        case consent_step::wait:
+          if (clock::now() < wait_until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            --attempt;  // waiting is bounded by pending_wait, not by attempts
+            continue;
+          }
+          ++c_pending_busy;
+          return stored::unavailable;
+        case consent_step::resolve: {
+          const presence found = probe(value->pending->message_id);
+          if (found == presence::unknown) return stored::unavailable;
+          const consent_value next = found == presence::present ? confirm_pending(*value) : drop_pending(*value);
+          if (cas(key, next, revision)) {
+            ++(found == presence::present ? c_resolved_present : c_resolved_absent);
+            log("jetstream: consent " + key + ": stale pending " + msg_id(value->pending->message_id) +
+                (found == presence::present ? " is in the stream: confirmed" : " is not in the stream: dropped"));
+          } else {
+            ++c_cas_failed;
+          }
+          continue;
         }
-        ++c_cas_failed;
-        continue;
+        case consent_step::republish:
+          // A retry of the pending event itself (its publish failed, or its
+          // replica stopped): publish again; the stream deduplicates.
+          ++c_mine;
+          return publish_consent(r, key, *value, revision);
+        case consent_step::claim: {
+          if (options.test_before_cas) options.test_before_cas(r);
+          const consent_value claimed = with_pending(value, e, now);
+          if (!cas(key, claimed, revision)) {
+            // Another replica moved the value first, or the call failed (and
+            // may still have been applied): read again and decide again.
+            ++c_cas_failed;
+            continue;
+          }
+          ++c_newer;
+          return publish_consent(r, key, claimed, revision);
+        }
       }
-      const fw::consent_order verdict = fw::consent_order_after(
-          latest ? std::optional<fw::consent_state>(latest->state) : std::nullopt, *r.consent_change, at);
-      switch (verdict) {
-        case fw::consent_order::duplicate: ++c_duplicate; return stored::duplicate;
-        case fw::consent_order::stale: ++c_stale; return stored::superseded;
-        case fw::consent_order::after_revocation: ++c_revoked; return stored::after_revocation;
-        case fw::consent_order::newer: break;
-      }
-      if (options.test_before_cas) options.test_before_cas(r);
-      s = revision == 0 ? kvStore_Create(nullptr, kv, key.c_str(), value.data(), static_cast<int>(value.size()))
-                        : kvStore_Update(nullptr, kv, key.c_str(), value.data(), static_cast<int>(value.size()),
-                                         revision);
-      if (s == NATS_OK) {
-        ++c_newer;
-        return std::nullopt;
-      }
-      // Another replica moved the state first, or the call failed (and may
-      // still have been applied): read again and decide again.
-      ++c_cas_failed;
     }
     return stored::unavailable;
   }
@@ -497,15 +693,8 @@ struct jetstream_store::impl {
       return;
     }
     if (j.r.consent_change && !j.r.consent_id.empty()) {
-      if (const std::optional<stored> answer = consent(j.r)) {
-        finish(j.done, *answer);
-        return;
-      }
-      if (options.test_fail_publish && options.test_fail_publish(j.r)) {
-        ++pub_failed;
-        finish(j.done, stored::unavailable);
-        return;
-      }
+      finish(j.done, consent(j.r));
+      return;
     }
     publish(j);
   }
@@ -535,18 +724,31 @@ std::unique_ptr<jetstream_store> jetstream_store::open(const jetstream_options& 
     error = "no NATS server URL";
     return nullptr;
   }
-  if (options.replicas < 1 || options.replicas > 5) {
-    error = "stream replicas must be 1 to 5";
+  if (options.replicas < 0 || options.replicas > 5) {
+    error = "stream replicas must be 1 to 5, or 0 to choose";
     return nullptr;
   }
   if (options.duplicate_window <= std::chrono::nanoseconds::zero() || options.ack_timeout.count() <= 0 ||
       options.workers == 0 || options.max_in_flight == 0 || options.stream.empty() ||
-      options.consent_bucket.empty() || options.subject_prefix.empty()) {
+      options.consent_bucket.empty() || options.subject_prefix.empty() ||
+      options.pending_bound <= std::chrono::nanoseconds(options.ack_timeout)) {
     error = "invalid JetStream options";
+    return nullptr;
+  }
+  // The stream must keep every message as long as a retry of it can be
+  // admitted (the duplicate window, the receiver's retention) and a minute
+  // more: else a retry after the message expired is kept a second time.
+  if (options.max_age != std::chrono::nanoseconds::zero() &&
+      options.max_age < options.duplicate_window + std::chrono::minutes{1}) {
+    error = "the stream's max age (" + std::to_string(options.max_age.count() / 1000000000) +
+            " s) is shorter than the receiver's retention (" +
+            std::to_string(options.duplicate_window.count() / 1000000000) +
+            " s: max age + future skew) plus a minute: a retry still admitted would be kept twice";
     return nullptr;
   }
   auto p = std::make_unique<impl>();
   p->options = options;
+  p->replicas = options.replicas;
   p->subject_all = options.subject_prefix + ".>";
 
   std::vector<const char*> urls;
@@ -595,6 +797,11 @@ std::unique_ptr<jetstream_store> jetstream_store::open(const jetstream_options& 
   }
   auto store = std::unique_ptr<jetstream_store>(new jetstream_store(std::move(p)));
   impl& self = *store->impl_;
+  if (options.replicas == 1 || options.memory_storage)
+    self.log(std::string("jetstream: NOT DURABLE: ") +
+             (options.memory_storage ? "memory storage (a 200 does not survive a server restart)"
+                                     : "one replica (a 200 does not survive the loss of the server's disk)") +
+             ", as asked");
   if (self.connected) {
     bool fatal = false;
     if (!self.set_up_all(error, fatal)) {
@@ -629,6 +836,11 @@ void jetstream_store::append(record r, std::function<void(stored)> done) {
   std::thread([done = std::move(done)] { done(stored::unavailable); }).detach();
 }
 
+bool jetstream_store::durable() const {
+  const int r = impl_->replicas.load();
+  return !impl_->options.memory_storage && r != 1 && impl_->options.replicas != 1;
+}
+
 bool jetstream_store::ready() const {
   return impl_->connected && impl_->set_up && !impl_->unhealthy && !impl_->stopping;
 }
@@ -648,6 +860,10 @@ void jetstream_store::write_metrics(std::string& out) const {
     out += std::to_string(value);
     out += '\n';
   };
+  out += "# HELP fiskil_gateway_store_durable Whether a 200 survives the loss of one server with its disk (0: a "
+         "one-replica or memory stream, asked for with --stream-replicas 1 or --stream-storage memory).\n";
+  out += "# TYPE fiskil_gateway_store_durable gauge\n";
+  line("fiskil_gateway_store_durable", "", durable() ? 1 : 0);
   out += "# HELP fiskil_gateway_jetstream_connected Whether the NATS connection is up.\n";
   out += "# TYPE fiskil_gateway_jetstream_connected gauge\n";
   line("fiskil_gateway_jetstream_connected", "", s.connected ? 1 : 0);
@@ -678,6 +894,11 @@ void jetstream_store::write_metrics(std::string& out) const {
   line("fiskil_gateway_jetstream_consent_total", "verdict=\"after_revocation\"", s.c_revoked.load());
   line("fiskil_gateway_jetstream_consent_total", "verdict=\"cas_failed\"", s.c_cas_failed.load());
   line("fiskil_gateway_jetstream_consent_total", "verdict=\"read_failed\"", s.c_read_failed.load());
+  line("fiskil_gateway_jetstream_consent_total", "verdict=\"pending_busy\"", s.c_pending_busy.load());
+  line("fiskil_gateway_jetstream_consent_total", "verdict=\"resolved_present\"", s.c_resolved_present.load());
+  line("fiskil_gateway_jetstream_consent_total", "verdict=\"resolved_absent\"", s.c_resolved_absent.load());
+  line("fiskil_gateway_jetstream_consent_total", "verdict=\"pending_cleared\"", s.c_cleared.load());
+  line("fiskil_gateway_jetstream_consent_total", "verdict=\"confirm_failed\"", s.c_confirm_failed.load());
   out += "# HELP fiskil_gateway_jetstream_ack_seconds Publish to acknowledgement.\n";
   out += "# TYPE fiskil_gateway_jetstream_ack_seconds histogram\n";
   std::lock_guard lock(s.hist_mu);

@@ -4,8 +4,8 @@
 // The gateway's store on NATS JetStream (libnats, the C client): several
 // gateway replicas share one stream and one consent key-value bucket, so a
 // retry or a revocation seen by one replica holds for all. docs/jetstream.md
-// gives the design: the order of the consent compare-and-set and the
-// publish, and what each failure does.
+// gives the design: the confirmed and pending consent states, the claim,
+// publish and confirmation, what each failure does, and what a 200 survives.
 #pragma once
 
 #include <chrono>
@@ -29,8 +29,10 @@ struct jetstream_options {
   // subject_prefix: deliveries go to <prefix>.<event name>, unknown event
   // types to <prefix>.unknown; the stream takes <prefix>.>.
   std::string subject_prefix = "fiskil.events";
-  // replicas of the stream and of the consent bucket (1, 3 or 5).
-  int replicas = 1;
+  // replicas of the stream and of the consent bucket (1, 3 or 5), or 0 to
+  // choose: 3 when the server says its cluster has three or more servers;
+  // with fewer, open refuses (one replica must be asked for explicitly).
+  int replicas = 0;
   // memory_storage keeps the stream and the bucket in memory (file
   // storage by default).
   bool memory_storage = false;
@@ -43,6 +45,12 @@ struct jetstream_options {
   // max_age is how long the stream keeps messages; raised to
   // duplicate_window when shorter.
   std::chrono::nanoseconds max_age = std::chrono::hours{24 * 7};
+  // pending_bound: a consent event of another message that is pending for
+  // longer than this is resolved against the stream (its publisher failed
+  // or stopped); until then a later event of that consent is answered
+  // unavailable after waiting up to pending_wait. Longer than ack_timeout.
+  std::chrono::nanoseconds pending_bound = std::chrono::seconds{15};
+  std::chrono::milliseconds pending_wait{1000};
   // ack_timeout bounds one publish acknowledgement and one key-value call.
   std::chrono::milliseconds ack_timeout{5000};
   // max_in_flight bounds the appends queued or awaiting their
@@ -55,11 +63,15 @@ struct jetstream_options {
   std::function<void(const std::string&)> log;
 
   // For tests only: test_before_cas runs between reading a consent's state
-  // and the compare-and-set (to race another replica against it), and
+  // and the compare-and-set (to race another replica against it);
   // test_fail_publish, when it returns true, makes the publish after a won
-  // compare-and-set fail as a lost connection would.
+  // compare-and-set fail as a lost connection would; test_skip_clear leaves
+  // such a failed event pending, and test_skip_confirm leaves a published one
+  // pending (as a replica that stopped at that point would).
   std::function<void(const record&)> test_before_cas;
   std::function<bool(const record&)> test_fail_publish;
+  std::function<bool(const record&)> test_skip_clear;
+  std::function<bool(const record&)> test_skip_confirm;
 };
 
 class jetstream_store final : public storage {
@@ -74,10 +86,15 @@ class jetstream_store final : public storage {
   jetstream_store(const jetstream_store&) = delete;
   jetstream_store& operator=(const jetstream_store&) = delete;
 
-  // append publishes r with Nats-Msg-Id = message_id; a consent event first
-  // wins the compare-and-set on its consent's state (docs/jetstream.md).
+  // append publishes r with Nats-Msg-Id = message_id; a consent event is
+  // first claimed pending on its consent's value, and confirmed after the
+  // acknowledgement, or answered from the confirmed state alone
+  // (docs/jetstream.md).
   void append(record r, std::function<void(stored)> done) override;
   [[nodiscard]] bool ready() const override;
+  // durable is false for a one-replica or memory stream (known once
+  // connected when replicas is 0).
+  [[nodiscard]] bool durable() const;
   // warm has nothing to load: the stream deduplicates message ids and the
   // consent states are read from the bucket when needed.
   void warm(fw::receiver& receiver, std::int64_t now_ns, std::int64_t retention_ns) override;

@@ -31,7 +31,15 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
   // The stream's duplicate window is the receiver's retention, so that every
   // retry the freshness window lets through is deduplicated cluster-wide.
   options.duplicate_window = flags.max_age + flags.max_future_skew;
-  options.max_age = std::max(flags.keep, options.duplicate_window);
+  // --keep is the stream's max age: refused below the retention and a
+  // minute's margin (a retry still admitted would find its message expired).
+  if (flags.keep < options.duplicate_window + std::chrono::minutes{1}) {
+    error = "--keep " + std::to_string(flags.keep.count() / 1000000000) +
+            "s is the stream's max age with --nats and must be at least --max-age + --max-future-skew + 1m (" +
+            std::to_string((options.duplicate_window + std::chrono::minutes{1}).count() / 1000000000) + "s)";
+    return nullptr;
+  }
+  options.max_age = flags.keep;
   options.log = [](const std::string& line) { log("info", "jetstream", {{"detail", line}}); };
   return jetstream_store::open(options, error);
 #else

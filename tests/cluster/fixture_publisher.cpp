@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   fg::jetstream_options o;
   o.servers = argv[1];
   o.stream = argv[2];
+  o.replicas = 1;  // the consumer test runs one server
   o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   std::string error;
   auto store = fg::jetstream_store::open(o, error);

@@ -59,7 +59,8 @@ class Replicas:
     def start(self, i):
         d = os.path.join(self.workdir, "gw%d" % i)
         os.makedirs(d, exist_ok=True)
-        return harness.Gateway(d, "--nats", self.urls, "--stream", STREAM, "--stream-replicas", "3")
+        # No --stream-replicas: three servers, so three replicas by default.
+        return harness.Gateway(d, "--nats", self.urls, "--stream", STREAM)
 
     def get(self, i):
         with self.lock:
@@ -243,6 +244,8 @@ def main():
     with nats_cluster.Cluster(3) as cluster:
         try:
             replicas = Replicas(workdir, cluster.urls)
+            durable = replicas.get(0).metric("fiskil_gateway_store_durable")
+            assert durable == 1, "three servers, default replicas: store_durable %r" % durable
             log = Log()
             tasks = [("plain", i) for i in range(PLAIN)] + [("consent", c) for c in range(CONSENTS)]
             random.shuffle(tasks)

@@ -50,7 +50,7 @@ def main():
     gateway = None
     try:
         workdir = tempfile.mkdtemp(prefix="fiskil-gw-outage-")
-        gateway = harness.Gateway(workdir, "--nats", node.url)
+        gateway = harness.Gateway(workdir, "--nats", node.url, "--stream-replicas", "1")
         assert gateway.get("/readyz")[0] == 503, "ready without a server"
         body1, sig1 = harness.delivery("outage-1")
         status, doc = gateway.post(body1, sig1)

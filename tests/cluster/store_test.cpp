@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "consent_state.hpp"
 #include "jetstream_store.hpp"
 #include "stream_reader.hpp"
 
@@ -221,6 +222,70 @@ std::string metric(const fg::storage& store, const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("consent_state: encode/decode round trip, legacy values, malformed values") {
+  using fg::consent_event;
+  using fg::consent_value;
+  const consent_event c{fw::consent_change::updated, t0, "m-1"};
+  const consent_event p{fw::consent_change::revoked, t0 + second, "id|with:bytes\n and 12:colons"};
+  for (const consent_value& v : {consent_value{}, consent_value{c, std::nullopt, 0}, consent_value{std::nullopt, p, 42},
+                                 consent_value{c, p, t0}}) {
+    const auto back = fg::decode_consent_value(fg::encode_consent_value(v));
+    REQUIRE(back.has_value());
+    CHECK(*back == v);
+  }
+  CHECK(fg::encode_consent_value(consent_value{c, std::nullopt, 0}) == "2|C|2|" + std::to_string(t0) + "|3:m-1|P|-");
+  // The format before 2.0 was written before the publish: read as pending
+  // since time 0, so it is resolved against the stream.
+  const auto legacy = fg::decode_consent_value("3 " + std::to_string(t0) + " old id");
+  REQUIRE(legacy.has_value());
+  CHECK_FALSE(legacy->confirmed.has_value());
+  REQUIRE(legacy->pending.has_value());
+  CHECK(legacy->pending->change == fw::consent_change::revoked);
+  CHECK(legacy->pending->message_id == "old id");
+  CHECK(legacy->pending_since_ns == 0);
+  for (const char* bad : {"", "2|", "2|C|-|P|", "2|C|4|1|1:a|P|-", "2|C|1|1|5:a|P|-", "2|C|-|P|-x",
+                          "2|C|1|x|1:a|P|-", "9 1 a", "2|C|-|P|1|1|1:a"})
+    CHECK_FALSE(fg::decode_consent_value(bad).has_value());
+}
+
+TEST_CASE("consent_state: decisions are taken against confirmed state only") {
+  using fg::consent_event;
+  using fg::consent_step;
+  using fg::consent_value;
+  using fw::consent_change;
+  constexpr std::int64_t bound = 15 * second;
+  const consent_event received{consent_change::received, t0, "r"};
+  const consent_event update{consent_change::updated, t0 + 2 * second, "u"};
+  const consent_event older{consent_change::updated, t0 + second, "o"};
+  const consent_event revoke{consent_change::revoked, t0, "v"};
+  auto decide = [&](const std::optional<consent_value>& v, const consent_event& e, std::int64_t now = t0) {
+    return fg::decide_consent(v, e, now, bound);
+  };
+  CHECK(decide(std::nullopt, update).step == consent_step::claim);
+  // Confirmed update: older is superseded, the same change under another id a duplicate.
+  const consent_value confirmed{update, std::nullopt, 0};
+  CHECK(decide(confirmed, older).step == consent_step::answer);
+  CHECK(decide(confirmed, older).answer == stored::superseded);
+  CHECK(decide(confirmed, consent_event{consent_change::updated, t0 + 2 * second, "u2"}).answer == stored::duplicate);
+  CHECK(decide(consent_value{revoke, std::nullopt, 0}, update).answer == stored::after_revocation);
+  // A pending update (never confirmed) does not supersede anything: wait.
+  const consent_value pending = fg::with_pending(consent_value{received, std::nullopt, 0}, update, t0);
+  CHECK(decide(pending, older, t0 + second).step == consent_step::wait);
+  CHECK(decide(pending, older, t0 + bound).step == consent_step::resolve);
+  CHECK(decide(pending, update, t0 + second).step == consent_step::republish);
+  CHECK(decide(pending, update, t0 + bound * 4).step == consent_step::republish);
+  // Resolved absent: judged against received; resolved present: against update.
+  CHECK(decide(fg::drop_pending(pending), older).step == consent_step::claim);
+  CHECK(fg::drop_pending(pending).confirmed == received);
+  CHECK(decide(fg::confirm_pending(pending), older).answer == stored::superseded);
+  CHECK(fg::confirm_pending(pending).confirmed == update);
+  CHECK_FALSE(fg::confirm_pending(pending).pending.has_value());
+  // A pending revocation makes nothing after_revocation before it is kept.
+  const consent_value pending_revoke = fg::with_pending(std::nullopt, revoke, t0);
+  CHECK(decide(pending_revoke, update, t0 + 1).step == consent_step::wait);
+  CHECK(decide(fg::drop_pending(pending_revoke), update).step == consent_step::claim);
+}
+
 TEST_CASE("plain deliveries: kept once, a second replica's retry is a duplicate, subjects and headers") {
   auto a = open_store(options_for("PLAIN"));
   auto b = open_store(options_for("PLAIN"));
@@ -346,16 +411,87 @@ TEST_CASE("compare-and-set won, publish failed: the retry (on any replica) publi
   auto b = open_store(options_for("REPUB"));
   CHECK(put(*a, consent("p-update", fw::consent_change::updated, t0)) == stored::unavailable);
   CHECK(failures == 1);
-  // The state names p-update, so an older event is already superseded.
-  CHECK(put(*a, consent("p-older", fw::consent_change::updated, t0 - second)) == stored::superseded);
+  CHECK(std::stoi(metric(*a, "fiskil_gateway_jetstream_consent_total{verdict=\"pending_cleared\"}")) == 1);
+  // p-update was never kept: an older event is judged against the confirmed
+  // state (none), not superseded by p-update.
+  CHECK(put(*a, consent("p-older", fw::consent_change::updated, t0 - second)) == stored::kept);
   CHECK(put(*b, consent("p-update", fw::consent_change::updated, t0)) == stored::kept);
   CHECK(put(*a, consent("p-update", fw::consent_change::updated, t0)) == stored::duplicate);
-  CHECK(std::stoi(metric(*b, "fiskil_gateway_jetstream_consent_total{verdict=\"retry_of_winner\"}")) == 1);
   a->stop();
   b->stop();
   check_each_done_once();
   client c;
-  CHECK(c.ids("REPUB") == std::vector<std::string>{"p-update"});
+  CHECK(c.ids("REPUB") == std::vector<std::string>{"p-older", "p-update"});
+}
+
+TEST_CASE("publish failed and its pending left behind: a retry of it republishes, once") {
+  fg::jetstream_options oa = options_for("REPUB2");
+  std::atomic<int> failures{0};
+  oa.test_fail_publish = [&](const fg::record& r) { return r.message_id == "q-update" && failures++ == 0; };
+  oa.test_skip_clear = [](const fg::record&) { return true; };
+  auto a = open_store(oa);
+  auto b = open_store(options_for("REPUB2"));
+  CHECK(put(*a, consent("q-update", fw::consent_change::updated, t0)) == stored::unavailable);
+  CHECK(put(*b, consent("q-update", fw::consent_change::updated, t0)) == stored::kept);
+  CHECK(std::stoi(metric(*b, "fiskil_gateway_jetstream_consent_total{verdict=\"retry_of_winner\"}")) == 1);
+  CHECK(put(*a, consent("q-update", fw::consent_change::updated, t0)) == stored::duplicate);
+  CHECK(put(*a, consent("q-older", fw::consent_change::updated, t0 - second)) == stored::superseded);
+  a->stop();
+  b->stop();
+  check_each_done_once();
+  client c;
+  CHECK(c.ids("REPUB2") == std::vector<std::string>{"q-update"});
+}
+
+TEST_CASE("a pending event of another message: 503 while young, resolved against the stream once stale") {
+  using fw::consent_change;
+  fg::jetstream_options oa = options_for("PENDING");
+  oa.pending_bound = 2s;  // more than ack_timeout
+  oa.ack_timeout = 1500ms;
+  oa.pending_wait = 200ms;
+  // absent-*: the publish fails and the pending event stays (a replica that
+  // died before publishing); present-*: published, never confirmed (one
+  // that died after the acknowledgement).
+  oa.test_fail_publish = [](const fg::record& r) { return r.message_id.starts_with("absent-"); };
+  oa.test_skip_clear = [](const fg::record& r) { return r.message_id.starts_with("absent-"); };
+  oa.test_skip_confirm = [](const fg::record& r) { return r.message_id.starts_with("present-"); };
+  fg::jetstream_options ob = options_for("PENDING");
+  ob.pending_bound = 2s;
+  ob.ack_timeout = 1500ms;
+  ob.pending_wait = 200ms;
+  auto a = open_store(oa);
+  auto b = open_store(ob);
+  const std::string k1 = "consent-absent", k2 = "consent-present", k3 = "consent-revoke";
+
+  // Absent: an update that failed must not make an older update superseded.
+  CHECK(put(*b, consent("k1-received", consent_change::received, t0, k1)) == stored::kept);
+  CHECK(put(*a, consent("absent-update", consent_change::updated, t0 + 2 * second, k1)) == stored::unavailable);
+  CHECK(put(*b, consent("k1-update-older", consent_change::updated, t0 + second, k1)) == stored::unavailable);
+  // Present: the stream has it, only its confirmation is missing.
+  CHECK(put(*a, consent("present-update", consent_change::updated, t0 + 2 * second, k2)) == stored::kept);
+  CHECK(put(*b, consent("k2-update-older", consent_change::updated, t0 + second, k2)) == stored::unavailable);
+  // A revocation that failed must not make a later update after_revocation.
+  CHECK(put(*a, consent("absent-revoke", consent_change::revoked, t0, k3)) == stored::unavailable);
+  CHECK(put(*b, consent("k3-update", consent_change::updated, t0 + second, k3)) == stored::unavailable);
+  CHECK(std::stoi(metric(*b, "fiskil_gateway_jetstream_consent_total{verdict=\"pending_busy\"}")) == 3);
+
+  std::this_thread::sleep_for(2100ms);
+  CHECK(put(*b, consent("k1-update-older", consent_change::updated, t0 + second, k1)) == stored::kept);
+  CHECK(put(*b, consent("k2-update-older", consent_change::updated, t0 + second, k2)) == stored::superseded);
+  CHECK(put(*b, consent("k3-update", consent_change::updated, t0 + second, k3)) == stored::kept);
+  CHECK(std::stoi(metric(*b, "fiskil_gateway_jetstream_consent_total{verdict=\"resolved_absent\"}")) == 2);
+  CHECK(std::stoi(metric(*b, "fiskil_gateway_jetstream_consent_total{verdict=\"resolved_present\"}")) == 1);
+  // The failed ones' retries, judged against confirmed state only.
+  CHECK(put(*b, consent("absent-update", consent_change::updated, t0 + 2 * second, k1)) == stored::kept);
+  CHECK(put(*b, consent("absent-revoke", consent_change::revoked, t0, k3)) == stored::kept);
+  CHECK(put(*b, consent("k3-late", consent_change::updated, t0 + 3 * second, k3)) == stored::after_revocation);
+  a->stop();
+  b->stop();
+  check_each_done_once();
+  client c;
+  // The probes stored nothing: exactly the kept messages, once each.
+  CHECK(c.ids("PENDING") == std::vector<std::string>{"k1-received", "present-update", "k1-update-older", "k3-update",
+                                                     "absent-update", "absent-revoke"});
 }
 
 TEST_CASE("compare-and-set won, publish failed, then revoked: the retry is after_revocation, never published") {
