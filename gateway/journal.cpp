@@ -181,6 +181,10 @@ class journal final : public storage {
       append_metric(out, "fiskil_gateway_journal_wal_bytes", "gauge", "Size of the journal's WAL file.",
                     ::stat((options_.path + "-wal").c_str(), &wal) == 0 ? static_cast<std::uint64_t>(wal.st_size) : 0);
     }
+    append_metric(out, "fiskil_gateway_store_durable", "gauge",
+                  "1 when a 200 survives a crash of the process and of the host (a journal file with "
+                  "synchronous=FULL); 0 for --journal :memory:.",
+                  memory_ ? 0 : 1);
     append_metric(out, "fiskil_gateway_journal_identity_lost", "gauge",
                   "1 while the journal file was removed or replaced under the gateway (every delivery gets 503).",
                   identity_lost_.load(std::memory_order_relaxed) ? 1 : 0);
