@@ -132,7 +132,7 @@ TEST_CASE("receiver: no allocation after create and a thread's first delivery, d
   const std::string not_envelope = R"({"message_id":"m"})";
   const std::string not_envelope_signature{fw::sign(key, not_envelope).view()};
 
-  long outcomes[11] = {};
+  long outcomes[12] = {};
   long handled = 0;
   fw::parser own;
   const fw::source_allowlist allowlist_a = fw::source_allowlist::parse("203.0.113.0/24, ::1").value();
@@ -154,7 +154,7 @@ TEST_CASE("receiver: no allocation after create and a thread's first delivery, d
                                               [&](fw::consent_event auto const&) { ++handled; },
                                               [&](const auto&) { ++handled; });
       ++outcomes[static_cast<int>(d.outcome)];
-      if (d.outcome == fw::outcome::accepted && n % 5 == 1) (void)receiver.retract(d);
+      if (d.outcome == fw::outcome::accepted && n % 5 == 1) (void)receiver.retract(d);  // after receive's confirm: a no-op
       const fw::ip_address outside = fw::ip_address::from_bytes(std::array<unsigned char, 4>{198, 51, 100, 1}).value();
       ++outcomes[static_cast<int>(receiver.admit(own, {.source = outside, .body = s.body, .signature = s["signature"]}).outcome)];
       ++outcomes[static_cast<int>(receiver.admit(own, fw::delivery_request::from_text("::1", tampered[i], s["signature"])).outcome)];
@@ -164,7 +164,16 @@ TEST_CASE("receiver: no allocation after create and a thread's first delivery, d
       // again, then retracted.
       const fw::delivery kept = receiver.admit(own, fw::delivery_request::from_text("203.0.113.2", s.body, s["signature"]));
       (void)receiver.admit(own, fw::delivery_request::from_text("::1", not_envelope, not_envelope_signature));
-      if (kept.outcome == fw::outcome::accepted && n % 3 == 0) (void)receiver.retract(kept);
+      // Then settled: retracted, or confirmed (receive above confirmed its own).
+      if (kept.outcome == fw::outcome::accepted) (void)(n % 3 == 0 ? receiver.retract(kept) : receiver.confirm(kept));
+      // A copy of a pending delivery (in_progress) allocates nothing either:
+      // forget the id, admit it (pending), admit a copy, retract.
+      const fw::delivery_request again = fw::delivery_request::from_text("203.0.113.3", s.body, s["signature"]);
+      const fw::delivery seen = receiver.admit(own, again);
+      if (seen.event) (void)receiver.store().forget(fw::envelope_of(*seen.event).message_id);
+      const fw::delivery pending = receiver.admit(own, again);
+      ++outcomes[static_cast<int>(receiver.admit(own, again).outcome)];
+      (void)receiver.retract(pending);
     }
   };
   round(1);  // warm-up: this thread's parsers reserve their storage
@@ -178,5 +187,6 @@ TEST_CASE("receiver: no allocation after create and a thread's first delivery, d
   CHECK(outcomes[static_cast<int>(fw::outcome::forbidden_source)] >= 1000);
   CHECK(outcomes[static_cast<int>(fw::outcome::bad_signature)] >= 1000);
   CHECK(outcomes[static_cast<int>(fw::outcome::bad_envelope)] >= 1000);
+  CHECK(outcomes[static_cast<int>(fw::outcome::in_progress)] > 0);
   CHECK(handled > 0);
 }
