@@ -23,7 +23,7 @@ struct http_request_view {
   std::string_view target;
   std::string_view body;
   std::string_view signature;      // X-Fiskil-Signature
-  std::string_view forwarded_for;  // X-Forwarded-For
+  std::string_view forwarded_for;  // every X-Forwarded-For line, joined with ", "
   std::span<const unsigned char> peer;  // the connection's address: 4 or 16 bytes, network order
 };
 

@@ -156,8 +156,16 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     tcp_layer().expires_never();
     s_.in_flight.fetch_add(1);
     keep_alive_ = req.keep_alive();
+    // Every X-Forwarded-For line, joined with ", " (RFC 9110 list
+    // semantics): a proxy that appends its own line leaves the client's
+    // (possibly forged) line first, and admission takes the last hop.
+    forwarded_for_.clear();
+    for (auto [line, end] = req.equal_range("X-Forwarded-For"); line != end; ++line) {
+      if (!forwarded_for_.empty()) forwarded_for_ += ", ";
+      forwarded_for_ += line->value();
+    }
     const http_request_view view{req.method_string(), req.target(),          req.body(),
-                                 req["X-Fiskil-Signature"], req["X-Forwarded-For"],
+                                 req["X-Fiskil-Signature"], forwarded_for_,
                                  std::span<const unsigned char>(peer_.data(), peer_size_)};
     auto self = shared_from_this();
     s_.handler.handle(view, [self](http_reply reply) {
@@ -228,6 +236,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   shared& s_;
   beast::flat_buffer buffer_{16384};
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string forwarded_for_;  // the request's X-Forwarded-For lines, joined
   http::response<http::string_body> res_;
   std::array<unsigned char, 16> peer_{};  // the peer's address, network order
   std::size_t peer_size_ = 0;             // 4, 16, or 0 when unknown

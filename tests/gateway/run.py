@@ -5,7 +5,8 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
 
-GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, prune, tls.
+GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, prune, tls, forwarded,
+early, head, timers, limits, refusals, admin, process.
 meson runs each group as one test of the suite `gateway`.
 """
 import concurrent.futures
@@ -656,6 +657,47 @@ def test_tls(tmp):
         g.kill()
 
 
+# --- the edge (issue 20) --------------------------------------------------------
+
+def raw_post(body, signature, extra_headers=b"", path=b"/webhooks/fiskil"):
+    """A POST as bytes, with extra header lines (each ending in CRLF)."""
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            b"X-Fiskil-Signature: " + signature.encode() + b"\r\n" + extra_headers +
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def test_forwarded(tmp):
+    """X-Forwarded-For from a trusted proxy: every line counts, only the last
+    hop (the one the proxy added) is the client, in both shapes."""
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1/32")
+    try:
+        shapes = {
+            "one line": lambda forged, real: b"X-Forwarded-For: " + forged + b", " + real + b"\r\n",
+            "two lines": lambda forged, real: b"X-Forwarded-For: " + forged + b"\r\nX-Forwarded-For: " + real + b"\r\n",
+        }
+        n = 0
+        for shape, header in shapes.items():
+            # A client forges an allowed address; the proxy appends the real one.
+            n += 1
+            b, s = delivery(f"99100000000000{n:02d}")
+            raw = g.raw(raw_post(b, s, header(b"10.6.6.6", b"192.0.2.1")))
+            check(status_of(raw) == 403 and b'"forbidden_source"' in raw,
+                  f"{shape}: a forged allowed address before the real one does not pass: {raw[:60]!r}")
+            # The real (last) hop is allowed, whatever the client put first.
+            n += 1
+            b, s = delivery(f"99100000000000{n:02d}")
+            raw = g.raw(raw_post(b, s, header(b"192.0.2.1", b"10.1.2.3")))
+            check(status_of(raw) == 200 and b'"accepted"' in raw, f"{shape}: the proxy's hop is allowed: {raw[:60]!r}")
+        # Three lines: still the last.
+        b, s = delivery("9910000000000099")
+        raw = g.raw(raw_post(b, s, b"X-Forwarded-For: 10.6.6.6\r\nX-Forwarded-For: 10.7.7.7, 192.0.2.5\r\n"
+                                   b"X-Forwarded-For: 192.0.2.9\r\n"))
+        check(status_of(raw) == 403, f"three lines, the last one outside --allow: 403: {raw[:60]!r}")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -667,6 +709,7 @@ GROUPS = {
     "consumer": test_consumer,
     "prune": test_prune,
     "tls": test_tls,
+    "forwarded": test_forwarded,
 }
 
 
