@@ -64,6 +64,16 @@ http_reply routes::refuse_too_large(std::string_view target) {
   return json_reply(413, "too_large", "body over --max-body-size");
 }
 
+std::optional<http_reply> routes::refuse_early(std::string_view target, std::span<const unsigned char> peer) {
+  if (admission_ == nullptr || path_of(target) != path_ || admission_->source_allowed(peer)) return std::nullopt;
+  const auto names = admission::outcome_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == "forbidden_source") metrics_.delivery(i);
+  constexpr std::string_view why = "delivery comes from an address outside the source allowlist";
+  log("warn", "delivery_refused", {{"outcome", "forbidden_source"}, {"status", "403"}, {"error", why}});
+  return json_reply(403, "forbidden_source", why);
+}
+
 void routes::handle(const http_request_view& request, std::function<void(http_reply)> respond) {
   const std::string_view path = path_of(request.target);
   if (path == path_) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,12 @@ class routes {
   // handle calls respond exactly once: at once, or later from the store's
   // thread (for a delivery waiting on the journal).
   void handle(const http_request_view& request, std::function<void(http_reply)> respond);
+
+  // refuse_early is the answer to a request its headers alone refuse, or
+  // nullopt (read the body, then handle() it): a delivery from a peer that
+  // is neither a trusted proxy nor in the allowlist is answered 403
+  // forbidden_source (counted and logged as the receiver's refusals).
+  std::optional<http_reply> refuse_early(std::string_view target, std::span<const unsigned char> peer);
 
   // refuse_too_large is the answer to a delivery over --max-body-size
   // (counted as the receiver's too_large outcome).

@@ -125,6 +125,18 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     parser_->body_limit(s_.options.max_body_size);
     parser_->header_limit(static_cast<std::uint32_t>(s_.options.max_header_size));
     tcp_layer().expires_after(s_.options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  // on_header decides on the headers alone when it can (a refused source
+  // is answered before its body is read), else reads the body.
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read(ec, 0);
+    if (std::optional<http_reply> refusal =
+            s_.handler.refuse_early(parser_->get().target(), std::span<const unsigned char>(peer_.data(), peer_size_)))
+      return send_final(std::move(*refusal));
+    if (parser_->is_done()) return on_read(ec, 0);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 

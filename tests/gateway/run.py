@@ -698,6 +698,59 @@ def test_forwarded(tmp):
         g.kill()
 
 
+def test_early(tmp):
+    """A source outside --allow (and not a trusted proxy) is refused on its
+    headers: 403 before any body byte, the connection closed."""
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--read-timeout", "10s")
+    try:
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=8)
+        started = time.time()
+        s.sendall(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n"
+                  b"X-Fiskil-Signature: x\r\n\r\n")
+        raw = harness.read_all(s)  # until the gateway closes
+        elapsed = time.time() - started
+        s.close()
+        check(status_of(raw) == 403 and b'"forbidden_source"' in raw and b"Connection: close" in raw,
+              f"a refused source gets 403 forbidden_source on its headers: {raw[:80]!r}")
+        check(elapsed < 3, f"the 403 and the close came at once, not after --read-timeout ({elapsed:.1f} s)")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="forbidden_source"}') == 1,
+              "the early refusal is counted as forbidden_source")
+        check(g.logged("delivery_refused") and "forbidden_source" in g.stderr(), "the early refusal is logged")
+        # Other routes are not the allowlist's business.
+        check(g.get("/healthz")[0] == 200, "/healthz from the same address: 200")
+
+        # After SIGHUP loads an allowlist that has the client, it may deliver.
+        allow = pathlib.Path(tmp) / "allow.txt"
+        allow.write_text("10.0.0.0/8\n")
+        g.stop()
+        g = Gateway(tmp, "--allow-file", str(allow))
+        b, sig = delivery("9920000000000001")
+        expect(g.post(b, sig), 403, "forbidden_source", "outside the allow file")
+        allow.write_text("10.0.0.0/8\n127.0.0.1/32\n")
+        g.signal(signal.SIGHUP)
+        check(g.logged("configuration_reloaded"), "the reload is logged")
+        expect(g.post(b, sig), 200, "accepted", "inside the reloaded allow file")
+        allow.write_text("10.0.0.0/8\n")
+        g.signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while g.stderr().count("configuration_reloaded") < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        raw = g.raw(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n")
+        check(status_of(raw) == 403, f"refused early again once the reload removed the client: {raw[:60]!r}")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+    # A trusted proxy is not refused on its address: its client is in the header.
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1/32", journal="proxy.sqlite")
+    try:
+        b, sig = delivery("9920000000000002")
+        expect(g.post(b, sig, headers={"X-Forwarded-For": "10.1.2.3"}), 200, "accepted",
+               "a trusted proxy's delivery from an allowed client")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -710,6 +763,7 @@ GROUPS = {
     "prune": test_prune,
     "tls": test_tls,
     "forwarded": test_forwarded,
+    "early": test_early,
 }
 
 
