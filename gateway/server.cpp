@@ -205,6 +205,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     res_.body() = std::move(reply.body);
     res_.keep_alive(!close_after && !s_.stopping.load());
     res_.prepare_payload();
+    // HEAD: the headers GET would send (its Content-Length too), no body.
+    if (parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head) res_.body().clear();
     tcp_layer().expires_after(s_.options.read_timeout);
     http::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this()));
   }

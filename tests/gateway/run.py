@@ -751,6 +751,46 @@ def test_early(tmp):
         g.kill()
 
 
+def test_head(tmp):
+    """HEAD gets headers only: HEAD then GET on one keep-alive connection are
+    exactly two responses."""
+    g = Gateway(tmp)
+    try:
+        _, get_body = g.get("/healthz")
+        for pipelined in (True, False):
+            s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+            head = b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            get = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            if pipelined:
+                s.sendall(head + get)
+            else:
+                s.sendall(head)
+                time.sleep(0.3)
+                s.sendall(get)
+            raw = harness.read_all(s)
+            s.close()
+            how = "pipelined" if pipelined else "one after the other"
+            check(raw.count(b"HTTP/1.1 ") == 2, f"{how}: two responses ({raw!r})")
+            first, _, rest = raw.partition(b"\r\n\r\n")
+            check(status_of(first) == 200 and rest.startswith(b"HTTP/1.1 200"),
+                  f"{how}: the HEAD response has no body; the GET's follows it at once ({raw!r})")
+            check(f"Content-Length: {len(get_body)}".encode() in first,
+                  f"{how}: HEAD's Content-Length is GET's ({first!r})")
+            check(rest.endswith(get_body.encode()), f"{how}: the GET has its body ({rest!r})")
+        # HEAD /metrics too, on a keep-alive http.client connection.
+        conn = g.connect()
+        conn.request("HEAD", "/metrics")
+        r = conn.getresponse()
+        check(r.status == 200 and r.read() == b"" and int(r.getheader("Content-Length")) > 0, "HEAD /metrics")
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        check(r.status == 200 and r.read().decode() == get_body, "GET after HEAD on the same connection")
+        conn.close()
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -764,6 +804,7 @@ GROUPS = {
     "tls": test_tls,
     "forwarded": test_forwarded,
     "early": test_early,
+    "head": test_head,
 }
 
 
