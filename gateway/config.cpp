@@ -103,11 +103,14 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --consent-capacity N     consents held in memory (default 16384)
   --max-body-size SIZE     larger bodies are answered 413 before being read (default 1MiB)
   --max-connections N      open connections; more are answered 503 and closed (default 1024)
-  --read-timeout DURATION  a request (headers and body) must arrive within this (default 10s)
+  --read-timeout DURATION  a request (headers and body) must arrive within this of its
+                           first byte, and a new connection send one (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
   --threads N              I/O threads (default: one per core)
   --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
                            with -Dcrypto=openssl only; otherwise use a TLS terminator)
+  --idle-timeout DURATION  a keep-alive connection idle this long between requests is
+                           closed (default 60s)
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --help                   this text
 
@@ -205,6 +208,9 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       out.tls_cert = value;
     } else if (name == "--tls-key") {
       out.tls_key = value;
+    } else if (name == "--idle-timeout") {
+      if (!parse_duration(value, duration) || duration.count() == 0) return bad("expected a duration such as 60s");
+      out.idle_timeout = duration;
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;

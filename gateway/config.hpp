@@ -40,6 +40,8 @@ struct config {
   unsigned threads = 0;               // 0: one per core
   std::string tls_cert, tls_key;
   bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal
+  // The edge (issue 20).
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds{60};  // keep-alive idle between requests
 };
 
 // parse_result says what parse_command_line found.

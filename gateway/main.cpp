@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   options.max_connections = flags.max_connections;
   options.max_body_size = flags.max_body_size;
   options.read_timeout = flags.read_timeout;
+  options.idle_timeout = flags.idle_timeout;
   options.tls_cert = flags.tls_cert;
   options.tls_key = flags.tls_key;
   int status = 0;

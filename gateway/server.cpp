@@ -105,12 +105,13 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     }
 #if FISKIL_GATEWAY_TLS
     else {
-      // The TLS handshake must finish within the read timeout too.
+      // The TLS handshake must finish within the read timeout too; a
+      // failed or late one is a handshake failure, not a read timeout.
       tcp_layer().expires_after(s_.options.read_timeout);
       stream_.async_handshake(net::ssl::stream_base::server,
                               [self = shared_from_this()](beast::error_code ec) {
                                 if (ec) {
-                                  if (ec == beast::error::timeout) self->s_.counters.read_timeout();
+                                  self->s_.counters.tls_handshake_failure();
                                   return self->close();
                                 }
                                 self->read();
@@ -124,6 +125,28 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     parser_.emplace();
     parser_->body_limit(s_.options.max_body_size);
     parser_->header_limit(static_cast<std::uint32_t>(s_.options.max_header_size));
+    if (buffer_.size() > 0) return read_request();  // a pipelined request has begun already
+    // Wait for the next request's first byte: idle_timeout between requests
+    // on a keep-alive connection, read_timeout on a new one (a connection
+    // that sends nothing holds a slot as cheaply as a slow request does).
+    tcp_layer().expires_after(served_ ? s_.options.idle_timeout : s_.options.read_timeout);
+    stream_.async_read_some(buffer_.prepare(std::min<std::size_t>(8192, buffer_.max_size() - buffer_.size())),
+                            beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec == beast::error::timeout) {
+      s_.counters.idle_close();
+      return;  // tcp_stream closed the socket
+    }
+    if (ec) return close();  // closed by the peer between requests
+    buffer_.commit(n);
+    read_request();
+  }
+
+  // read_request reads one request, headers and body, within read_timeout
+  // of its first byte.
+  void read_request() {
     tcp_layer().expires_after(s_.options.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
@@ -166,6 +189,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       return send_final(json_reply(411, "length_required", "a POST needs Content-Length or chunked encoding"));
     }
     tcp_layer().expires_never();
+    served_ = true;
     s_.in_flight.fetch_add(1);
     keep_alive_ = req.keep_alive();
     // Every X-Forwarded-For line, joined with ", " (RFC 9110 list
@@ -255,6 +279,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   std::array<unsigned char, 16> peer_{};  // the peer's address, network order
   std::size_t peer_size_ = 0;             // 4, 16, or 0 when unknown
   bool keep_alive_ = true;
+  bool served_ = false;  // a request was read: later waits are keep-alive idle ones
   bool counted_ = false;
   std::array<char, 4096> discard_{};
   std::size_t drained_ = 0;

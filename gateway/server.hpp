@@ -25,7 +25,8 @@ struct server_options {
   std::size_t max_connections = 1024;
   std::size_t max_body_size = std::size_t{1} << 20;
   std::size_t max_header_size = 8192;
-  std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};  // one request, from its first byte
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds{60};  // keep-alive, between requests
   std::string tls_cert, tls_key;  // PEM files: serve HTTPS (when tls_available())
 };
 
@@ -33,7 +34,11 @@ struct server_options {
 // Content-Length, or its chunks as they arrive) is answered 413 before its
 // body is read; headers over max_header_size 431; a malformed request 400;
 // a POST without a length 411; all four close the connection. A request
-// that does not arrive within read_timeout closes the connection. Past
+// (headers and body) that does not arrive within read_timeout of its first
+// byte closes the connection (a read timeout); so does a keep-alive
+// connection idle for idle_timeout between requests (an idle close), and a
+// new connection that sends nothing (or no TLS handshake) within
+// read_timeout (an idle close, a handshake failure). Past
 // max_connections, a new connection is answered 503 and closed.
 class server {
  public:

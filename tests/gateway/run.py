@@ -791,6 +791,60 @@ def test_head(tmp):
         g.kill()
 
 
+def test_timers(tmp):
+    """--idle-timeout (between requests) and --read-timeout (one request from
+    its first byte) are two timers, counted apart."""
+    g = Gateway(tmp, "--idle-timeout", "3s", "--read-timeout", "2s")
+    try:
+        # A request that starts late in the idle window is not cut off mid-body.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = s.recv(65536)
+        check(status_of(first) == 200, f"the first request on the connection: {first[:40]!r}")
+        time.sleep(2.5)  # past --read-timeout, inside --idle-timeout
+        b, sig = delivery("9930000000000001")
+        request = raw_post(b, sig)
+        head, _, body = request.partition(b"\r\n\r\n")
+        try:
+            s.sendall(head + b"\r\n\r\n")
+            time.sleep(1.0)  # 3.5 s after the last answer: past --idle-timeout, inside --read-timeout
+            s.sendall(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        raw = harness.read_all(s)
+        s.close()
+        check(status_of(raw) == 200 and b'"accepted"' in raw,
+              f"a request begun 2.5 s into the idle window, its body 1 s later: accepted ({raw[:60]!r})")
+
+        # An idle keep-alive connection is closed after --idle-timeout.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(65536)
+        started = time.time()
+        rest = harness.read_all(s)
+        idle = time.time() - started
+        s.close()
+        check(rest == b"" and 2.7 < idle < 5, f"an idle keep-alive connection closed after ~3 s ({idle:.1f} s)")
+
+        # A request that stalls is closed after --read-timeout.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        started = time.time()
+        s.sendall(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+        raw = harness.read_all(s)
+        stalled = time.time() - started
+        s.close()
+        check(status_of(raw) is None and 1.7 < stalled < 3, f"a stalled request closed after ~2 s ({stalled:.1f} s)")
+
+        check(g.metric("fiskil_gateway_idle_closes_total") == 1, "one idle close counted")
+        check(g.metric("fiskil_gateway_read_timeouts_total") == 1, "one read timeout counted, the idle close not")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+    r = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--idle-timeout", "0"],
+                       capture_output=True, text=True, timeout=30, cwd=tmp)
+    check(r.returncode == 64 and "--idle-timeout" in r.stderr, f"--idle-timeout 0 exits 64: {r.stderr}")
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -805,6 +859,7 @@ GROUPS = {
     "forwarded": test_forwarded,
     "early": test_early,
     "head": test_head,
+    "timers": test_timers,
 }
 
 
