@@ -10,6 +10,7 @@
 
 #include "admission.hpp"
 #include "config.hpp"
+#include "file_limit.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "routes.hpp"
@@ -40,6 +41,13 @@ int main(int argc, char** argv) {
                  "\"TLS\")\n");
     return 64;
   }
+
+  std::string raised;
+  if (!gw::ensure_file_limit(flags.max_connections, raised, message)) {
+    std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+    return 64;
+  }
+  if (!raised.empty()) gw::log("info", "file_limit_raised", {{"rlimit_nofile", raised}});
 
   gw::metrics counters(gw::admission::outcome_names(), gw::admission::event_names());
   std::unique_ptr<gw::admission> admission;

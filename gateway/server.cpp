@@ -21,6 +21,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -314,8 +315,10 @@ struct server::impl {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (!acceptor.is_open() || s.stopping.load()) return;
-        log("warn", "accept_failed", {{"reason", ec.message()}});
-      } else if (s.connections.load() >= s.options.max_connections) {
+        return back_off(ec);
+      }
+      accept_delay = {};
+      if (s.connections.load() >= s.options.max_connections) {
         s.counters.connection_refused();
         refuse(std::move(socket));
       } else {
@@ -332,12 +335,39 @@ struct server::impl {
     });
   }
 
+  // back_off retries a failed accept (EMFILE, ENFILE, ENOBUFS...) after
+  // 50 ms, doubling to 1 s while it keeps failing, instead of at once (the
+  // pending connection would make it fail again in a busy loop); it logs at
+  // most once per second, with the failures since the last line.
+  void back_off(const beast::error_code& ec) {
+    ++accept_failures;
+    const auto now = std::chrono::steady_clock::now();
+    accept_delay = accept_delay.count() == 0 ? std::chrono::milliseconds(50)
+                                             : std::min(accept_delay * 2, std::chrono::milliseconds(1000));
+    if (now - accept_logged >= std::chrono::seconds(1)) {
+      log("warn", "accept_failed",
+          {{"reason", ec.message()}, {"failures", std::to_string(accept_failures)},
+           {"retry_in_ms", std::to_string(accept_delay.count())}});
+      accept_failures = 0;
+      accept_logged = now;
+    }
+    accept_timer.expires_after(accept_delay);
+    accept_timer.async_wait([this](beast::error_code waited) {
+      if (waited || !acceptor.is_open() || s.stopping.load()) return;
+      accept();
+    });
+  }
+
   shared s;
 #if FISKIL_GATEWAY_TLS
   std::optional<net::ssl::context> tls;  // set with --tls-cert
 #endif
   net::io_context ioc;
   tcp::acceptor acceptor;
+  net::steady_timer accept_timer{acceptor.get_executor()};  // back_off's, on the acceptor's strand
+  std::chrono::milliseconds accept_delay{0};                // 0 while accept succeeds
+  std::uint64_t accept_failures = 0;                        // since the last accept_failed line
+  std::chrono::steady_clock::time_point accept_logged{};
   std::vector<std::thread> threads;
 };
 
@@ -420,6 +450,7 @@ void server::stop() {
   net::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_timer.cancel();
   });
   const std::lock_guard lock(impl_->s.idle_mutex);
   impl_->s.stopping.store(true);

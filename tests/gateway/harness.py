@@ -83,7 +83,7 @@ def fixture_deliveries(secret=SECRET):
 
 
 class Gateway:
-    def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None):
+    def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None, preexec_fn=None):
         self.workdir = pathlib.Path(workdir)
         self.journal = self.workdir / journal if journal != ":memory:" else journal
         if secrets is None:
@@ -94,7 +94,7 @@ class Gateway:
         command += list(args)
         self.stderr_lines = []
         self.proc = subprocess.Popen(command, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, start_new_session=True)
+                                     env=env, start_new_session=True, preexec_fn=preexec_fn)
         _running.append(self)
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
         self._drain.start()

@@ -845,6 +845,69 @@ def test_timers(tmp):
     check(r.returncode == 64 and "--idle-timeout" in r.stderr, f"--idle-timeout 0 exits 64: {r.stderr}")
 
 
+def cpu_seconds(pid):
+    """The process's user + system CPU time so far."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_limits(tmp):
+    """RLIMIT_NOFILE against --max-connections at start; EMFILE on accept
+    backs off instead of spinning, and serving resumes once fds are back."""
+    secret = str(harness.FIXTURES / "secret.b64")
+
+    def limited(soft, hard):
+        return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    r = subprocess.run([harness.GATEWAY, "--listen", "127.0.0.1:0", "--secret-file", secret, "--max-connections", "1000"],
+                       capture_output=True, text=True, timeout=30, cwd=tmp, preexec_fn=limited(100, 100))
+    check(r.returncode == 64 and "1064" in r.stderr and "100" in r.stderr and "--max-connections" in r.stderr
+          and "RLIMIT_NOFILE" in r.stderr, f"a hard limit under --max-connections + 64 exits 64: {r.returncode} {r.stderr}")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1064:
+        print(f"SKIP: the raise (the hard limit here is {hard})")
+    else:
+        g = Gateway(tmp, "--max-connections", "1000", preexec_fn=limited(100, 1064 if hard != resource.RLIM_INFINITY else 4096))
+        try:
+            limits = pathlib.Path(f"/proc/{g.proc.pid}/limits").read_text()
+            soft = int(next(line for line in limits.splitlines() if line.startswith("Max open files")).split()[3])
+            check(soft == 1064, f"the soft limit raised to --max-connections + 64 ({soft})")
+            check(g.logged("file_limit_raised") and "100->1064" in g.stderr(), "the raise is logged")
+        finally:
+            g.kill()
+
+    g = Gateway(tmp, "--max-connections", "100", "--threads", "1", journal="emfile.sqlite")
+    held = []
+    try:
+        pid = g.proc.pid
+        open_fds = len(os.listdir(f"/proc/{pid}/fd"))
+        original = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_fds + 2, original[1]))
+        for _ in range(12):
+            held.append(socket.create_connection(("127.0.0.1", g.port), timeout=5))
+        check(g.logged("accept_failed"), "the failing accept is logged")
+        time.sleep(0.5)
+        cpu_before = cpu_seconds(pid)
+        time.sleep(3)
+        cpu = cpu_seconds(pid) - cpu_before
+        check(cpu < 0.5, f"no busy loop while accept fails with EMFILE ({cpu:.2f} s of CPU in 3 s)")
+        lines = g.stderr().count("accept_failed")
+        check(1 <= lines <= 6, f"accept_failed logged at most once per second ({lines} lines in ~4 s)")
+        check("failures=" in g.stderr(), "the line counts the failures since the last one")
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, original)
+        for h in held:
+            h.close()
+        held = []
+        time.sleep(1.5)  # the backoff is at most 1 s
+        b, sig = delivery("9940000000000001")
+        expect(g.post(b, sig), 200, "accepted", "served again once descriptors are free")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        for h in held:
+            h.close()
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -860,6 +923,7 @@ GROUPS = {
     "early": test_early,
     "head": test_head,
     "timers": test_timers,
+    "limits": test_limits,
 }
 
 
