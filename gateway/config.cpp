@@ -111,6 +111,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            with -Dcrypto=openssl only; otherwise use a TLS terminator)
   --idle-timeout DURATION  a keep-alive connection idle this long between requests is
                            closed (default 60s)
+  --refusal-log-rate N     delivery_refused log lines per second per outcome; the rest are
+                           counted in the next line's suppressed= (default 10)
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --help                   this text
 
@@ -211,6 +213,10 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
     } else if (name == "--idle-timeout") {
       if (!parse_duration(value, duration) || duration.count() == 0) return bad("expected a duration such as 60s");
       out.idle_timeout = duration;
+    } else if (name == "--refusal-log-rate") {
+      if (!parse_unsigned(value, number) || number == 0 || number > (std::uint64_t{1} << 30))
+        return bad("expected a whole number from 1 to 2^30");
+      out.refusal_log_rate = number;
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;

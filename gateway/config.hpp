@@ -42,6 +42,7 @@ struct config {
   bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal
   // The edge (issue 20).
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds{60};  // keep-alive idle between requests
+  std::size_t refusal_log_rate = 10;  // delivery_refused lines per second per outcome
 };
 
 // parse_result says what parse_command_line found.

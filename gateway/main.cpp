@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     admission->warm();
   }
 
-  gw::routes handler(flags.path, admission.get(), store.get(), counters);
+  gw::routes handler(flags.path, admission.get(), store.get(), counters, flags.refusal_log_rate);
   gw::server_options options;
   options.host = flags.listen_host;
   options.port = flags.listen_port;

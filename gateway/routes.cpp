@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 #include "routes.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <utility>
@@ -67,10 +69,13 @@ http_reply routes::refuse_too_large(std::string_view target) {
 std::optional<http_reply> routes::refuse_early(std::string_view target, std::span<const unsigned char> peer) {
   if (admission_ == nullptr || path_of(target) != path_ || admission_->source_allowed(peer)) return std::nullopt;
   const auto names = admission::outcome_names();
+  std::size_t outcome = 0;
   for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == "forbidden_source") metrics_.delivery(i);
+    if (names[i] == "forbidden_source") outcome = i;
+  metrics_.delivery(outcome);
   constexpr std::string_view why = "delivery comes from an address outside the source allowlist";
-  log("warn", "delivery_refused", {{"outcome", "forbidden_source"}, {"status", "403"}, {"error", why}});
+  refusals_.write(outcome, "warn", "delivery_refused",
+                  {{"outcome", "forbidden_source"}, {"status", "403"}, {"error", why}, {"peer", peer_text(peer)}});
   return json_reply(403, "forbidden_source", why);
 }
 
@@ -114,14 +119,20 @@ void routes::deliver(const http_request_view& request, std::function<void(http_r
                                                          request.signature));
   if (v->event_index) metrics_.event(*v->event_index);
   if (v->key_index) metrics_.key(*v->key_index);
-  const auto answer = [this, started](verdict& done, const std::function<void(http_reply)>& reply_with) {
+  // For the log of a refusal: formatted only then.
+  std::array<unsigned char, 16> peer{};
+  const std::size_t peer_size = std::min(request.peer.size(), peer.size());
+  std::copy_n(request.peer.begin(), peer_size, peer.begin());
+  const auto answer = [this, started, peer, peer_size, forwarded = std::string(request.forwarded_for.substr(0, 128))](
+                          verdict& done, const std::function<void(http_reply)>& reply_with) {
     metrics_.delivery(done.outcome);
     const std::string_view name = admission::outcome_names()[done.outcome];
     if (done.status >= 400) {
       // message_id is empty unless the body was authentic and parsed.
-      log("warn", "delivery_refused",
-          {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
-           {"message_id", done.rec.message_id}});
+      refusals_.write(done.outcome, "warn", "delivery_refused",
+                      {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
+                       {"message_id", done.rec.message_id}, {"peer", peer_text({peer.data(), peer_size})},
+                       {"forwarded_for", forwarded}});
     }
     metrics_.request_latency().observe(steady_ns() - started);
     reply_with(json_reply(done.status, name, done.status >= 400 ? std::string_view(done.error) : std::string_view{}));

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "refusal_log.hpp"
+
 namespace fiskil::gateway {
 
 class admission;
@@ -46,8 +48,11 @@ http_reply json_reply(int status, std::string_view outcome, std::string_view err
 // path 200 without looking at it.
 class routes {
  public:
-  routes(std::string path, admission* admit, storage* store, metrics& counters) noexcept
-      : path_(std::move(path)), admission_(admit), store_(store), metrics_(counters) {}
+  // refusal_logs_per_second bounds the delivery_refused lines per outcome.
+  routes(std::string path, admission* admit, storage* store, metrics& counters,
+         std::size_t refusal_logs_per_second = 10) noexcept
+      : path_(std::move(path)), admission_(admit), store_(store), metrics_(counters),
+        refusals_(refusal_logs_per_second) {}
 
   // handle calls respond exactly once: at once, or later from the store's
   // thread (for a delivery waiting on the journal).
@@ -70,6 +75,7 @@ class routes {
   admission* admission_;
   storage* store_;
   metrics& metrics_;
+  refusal_log refusals_;
 };
 
 }  // namespace fiskil::gateway

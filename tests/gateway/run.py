@@ -908,6 +908,45 @@ def test_limits(tmp):
         g.kill()
 
 
+def test_refusals(tmp):
+    """A burst of refusals writes a few log lines per second, each with the
+    peer; the rest are counted in the next line's suppressed=."""
+    g = Gateway(tmp, "--refusal-log-rate", "10")
+    try:
+        body, sig = delivery("9950000000000001")
+        wrong = ("B" if sig[0] == "A" else "A") + sig[1:]
+        started = time.time()
+
+        def burst(n):
+            conn = g.connect()
+            statuses = [g.post(body, wrong, conn=conn)[0] for _ in range(n)]
+            conn.close()
+            return statuses
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            statuses = sum(pool.map(burst, [125] * 4), [])
+        elapsed = time.time() - started
+        check(statuses == [401] * 500, "500 bad signatures answered 401")
+        time.sleep(1.1)
+        expect(g.post(body, wrong), 401, "bad_signature", "one more, a second later")
+        check(g.logged("suppressed="), "a line says how many were suppressed")
+        lines = [line for line in g.stderr().splitlines() if "event=delivery_refused" in line]
+        limit = 10 * (int(elapsed) + 2) + 1
+        check(len(lines) <= limit, f"500 refusals in {elapsed:.1f} s wrote {len(lines)} lines (at most {limit})")
+        check(all("peer=127.0.0.1" in line for line in lines), f"every line has the peer: {lines[:2]}")
+        suppressed = sum(int(word.split("=", 1)[1]) for line in lines for word in line.split()
+                         if word.startswith("suppressed="))
+        check(len(lines) + suppressed == 501, f"lines + suppressed = every refusal ({len(lines)} + {suppressed})")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="bad_signature"}') == 501, "every refusal counted")
+        # Another kind has its own budget.
+        junk = b'{"not":"an envelope"}'
+        expect(g.post(junk, harness.sign(junk)), 400, "bad_envelope", "a refusal of another kind")
+        check(g.logged("outcome=bad_envelope"), "logged at once: its own budget")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -924,6 +963,7 @@ GROUPS = {
     "head": test_head,
     "timers": test_timers,
     "limits": test_limits,
+    "refusals": test_refusals,
 }
 
 
