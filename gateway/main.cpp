@@ -81,6 +81,8 @@ int main(int argc, char** argv) {
   options.idle_timeout = flags.idle_timeout;
   options.tls_cert = flags.tls_cert;
   options.tls_key = flags.tls_key;
+  options.admin_host = flags.admin_host;
+  options.admin_port = flags.admin_port;
   int status = 0;
   {
     gw::server http(options, handler, counters);
@@ -91,10 +93,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("listening on %s\n", bound.c_str());
+    if (!http.admin_bound().empty()) std::printf("admin listening on %s\n", http.admin_bound().c_str());
     std::fflush(stdout);
     gw::log("info", "listening",
             {{"address", bound}, {"path", flags.path}, {"threads", std::to_string(flags.threads)},
-             {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal}});
+             {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal},
+             {"admin", http.admin_bound().empty() ? "none (/metrics on this address)" : http.admin_bound()}});
     gw::signal_thread signals(
         [&] {
           if (!admission) return;

@@ -81,6 +81,10 @@ std::optional<http_reply> routes::refuse_early(std::string_view target, std::spa
 
 void routes::handle(const http_request_view& request, std::function<void(http_reply)> respond) {
   const std::string_view path = path_of(request.target);
+  // With --admin-listen, each listener serves its own routes (and /healthz).
+  if ((request.listener == listener_role::admin && path == path_ && path != "/healthz") ||
+      (request.listener == listener_role::delivery && path != path_ && path != "/healthz"))
+    return respond(json_reply(404, "not_found", "no such route on this listener"));
   if (path == path_) {
     if (request.method != "POST") {
       http_reply reply = json_reply(405, "method_not_allowed", "deliveries are POSTed");

@@ -19,6 +19,12 @@ class admission;
 class metrics;
 class storage;
 
+// listener_role says which listener a request came in on: the only one
+// (all routes), or, with --admin-listen, the delivery listener (the
+// deliveries' path and /healthz) or the admin one (/metrics, /healthz,
+// /readyz).
+enum class listener_role { all, delivery, admin };
+
 // http_request_view is one complete request; the views are valid until the
 // respond callback of handle() has been called.
 struct http_request_view {
@@ -28,6 +34,7 @@ struct http_request_view {
   std::string_view signature;      // X-Fiskil-Signature
   std::string_view forwarded_for;  // every X-Forwarded-For line, joined with ", "
   std::span<const unsigned char> peer;  // the connection's address: 4 or 16 bytes, network order
+  listener_role listener = listener_role::all;
 };
 
 // http_reply is an answer: status, body, content type, and the Allow header

@@ -28,6 +28,8 @@ struct server_options {
   std::chrono::nanoseconds read_timeout = std::chrono::seconds{10};  // one request, from its first byte
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds{60};  // keep-alive, between requests
   std::string tls_cert, tls_key;  // PEM files: serve HTTPS (when tls_available())
+  std::string admin_host;         // --admin-listen: when not empty, a second, plain-HTTP listener for
+  std::uint16_t admin_port = 0;   // /metrics, /healthz, /readyz (the delivery listener then serves no /metrics)
 };
 
 // server serves routes. A request larger than max_body_size (by its
@@ -54,6 +56,10 @@ class server {
   // listen loads the TLS certificate and key when given, binds and listens. Returns false and sets error on failure;
   // bound is then "HOST:PORT" as bound (the port chosen when 0 was asked).
   bool listen(std::string& bound, std::string& error);
+
+  // admin_bound is the admin listener's "HOST:PORT" as bound once listen()
+  // returned true; empty without admin_host.
+  [[nodiscard]] const std::string& admin_bound() const noexcept;
 
   // run serves on options.threads threads until stop(), then waits for the
   // requests in flight (at most 30 s), and returns.
