@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "process_metrics.hpp"
+
 namespace fiskil::gateway {
 
 namespace {
@@ -106,6 +108,7 @@ void metrics::write(std::string& out) const {
   append_metric(out, "fiskil_gateway_bad_requests_total", "counter",
                 "Requests refused by the HTTP layer (malformed, headers too large, body too large, no length).",
                 bad_requests_.load(std::memory_order_relaxed));
+  write_process_metrics(out);
 }
 
 }  // namespace fiskil::gateway

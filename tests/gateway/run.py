@@ -997,6 +997,36 @@ def test_admin(tmp):
         g.kill()
 
 
+def test_process(tmp):
+    """build_info, process_open_fds, process_start_time_seconds."""
+    launched = time.time()
+    g = Gateway(tmp)
+    try:
+        _, text = g.get("/metrics")
+        info = [line for line in text.splitlines() if line.startswith("fiskil_gateway_build_info{")]
+        crypto = "openssl" if os.environ.get("FISKIL_GATEWAY_TLS") == "1" else "boringssl"
+        check(len(info) == 1 and info[0].endswith(" 1") and 'version="1.' in info[0] and f'crypto="{crypto}"' in info[0],
+              f"build_info with the version and crypto {crypto}: {info}")
+        check("# TYPE fiskil_gateway_build_info gauge" in text, "build_info is a gauge")
+        fds = g.metric("process_open_fds")
+        actual = len(os.listdir(f"/proc/{g.proc.pid}/fd"))
+        check(3 <= fds and abs(fds - actual) <= 3, f"process_open_fds {fds} near /proc's {actual}")
+        held = [socket.create_connection(("127.0.0.1", g.port), timeout=5) for _ in range(10)]
+        time.sleep(0.3)
+        more = g.metric("process_open_fds")
+        check(more >= fds + 10, f"10 more connections, 10 more fds ({fds} -> {more})")
+        for h in held:
+            h.close()
+        started = g.metric("process_start_time_seconds")
+        check(abs(started - launched) < 3, f"process_start_time_seconds {started:.2f} is when it started ({launched:.2f})")
+        check(g.metric("process_start_time_seconds") == started, "the start time does not move")
+        check(g.metric("process_max_fds") == resource.getrlimit(resource.RLIMIT_NOFILE)[0] or
+              g.metric("process_max_fds") >= 1024 + 64, "process_max_fds is the soft limit")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -1015,6 +1045,7 @@ GROUPS = {
     "limits": test_limits,
     "refusals": test_refusals,
     "admin": test_admin,
+    "process": test_process,
 }
 
 
