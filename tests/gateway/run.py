@@ -638,7 +638,8 @@ def test_tls(tmp):
                         "--tls-cert", str(tmp / "missing.pem"), "--tls-key", str(key)],
                        capture_output=True, text=True, timeout=30, cwd=tmp)
     check(r.returncode == 1 and "missing.pem" in r.stderr, f"a missing certificate exits 1: {r.stderr}")
-    g = Gateway(tmp, "--tls-cert", str(cert), "--tls-key", str(key), "--read-timeout", "2s")
+    g = Gateway(tmp, "--tls-cert", str(cert), "--tls-key", str(key), "--read-timeout", "2s",
+                "--admin-listen", "127.0.0.1:0")
     try:
         context = ssl.create_default_context(cafile=str(cert))
         conn = http.client.HTTPSConnection("127.0.0.1", g.port, context=context, timeout=10)
@@ -653,6 +654,10 @@ def test_tls(tmp):
         harness.read_all(idle)  # a client that never starts the handshake
         idle.close()
         check(time.time() - started < 6, "a connection that never handshakes is closed after --read-timeout")
+        # The admin listener is plain HTTP (g.metric reads it).
+        check(g.metric("fiskil_gateway_tls_handshake_failures_total") == 2,
+              "the plain-HTTP client and the silent one: two handshake failures")
+        check(g.metric("fiskil_gateway_read_timeouts_total") == 0, "handshake failures are not read timeouts")
         check(g.stop() == 0, "SIGTERM exits 0")
     finally:
         g.kill()
