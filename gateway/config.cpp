@@ -102,7 +102,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --message-capacity N     message ids held in memory (default 65536)
   --consent-capacity N     consents held in memory (default 16384)
   --max-body-size SIZE     larger bodies are answered 413 before being read (default 1MiB)
-  --max-connections N      open connections; more are answered 503 and closed (default 1024)
+  --max-connections N      open connections; more are answered 503 and closed (default 1024);
+                           needs RLIMIT_NOFILE >= N + 64 (the soft limit is raised, or exit 64)
   --read-timeout DURATION  a request (headers and body) must arrive within this of its
                            first byte, and a new connection send one (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)

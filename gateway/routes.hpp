@@ -50,7 +50,8 @@ struct http_reply {
 http_reply json_reply(int status, std::string_view outcome, std::string_view error);
 
 // routes answers POST <path> (deliveries), GET /healthz, /readyz, /metrics;
-// 405 for other methods on those paths, 404 elsewhere. admission and store
+// 405 for other methods on those paths, 404 elsewhere; with --admin-listen,
+// 404 for the other listener's routes (see listener_role). admission and store
 // are null for the benchmark's empty server, which answers every POST to the
 // path 200 without looking at it.
 class routes {

@@ -32,7 +32,11 @@ struct server_options {
   std::uint16_t admin_port = 0;   // /metrics, /healthz, /readyz (the delivery listener then serves no /metrics)
 };
 
-// server serves routes. A request larger than max_body_size (by its
+// server serves routes, on one listener, or two with admin_host (the admin
+// one plain HTTP; requests carry their listener_role). A delivery from a
+// source routes::refuse_early refuses is answered 403 on its headers, before
+// its body is read, and closed. HEAD gets GET's headers and no body. A
+// failing accept (EMFILE) is retried after 50 ms doubling to 1 s. A request larger than max_body_size (by its
 // Content-Length, or its chunks as they arrive) is answered 413 before its
 // body is read; headers over max_header_size 431; a malformed request 400;
 // a POST without a length 411; all four close the connection. A request
