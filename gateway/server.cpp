@@ -305,8 +305,6 @@ void refuse(tcp::socket socket) {
   });
 }
 
-}  // namespace
-
 // listener is one listening socket: the delivery one (--listen), or the
 // admin one (--admin-listen), each with its accept backoff.
 struct listener {
@@ -318,6 +316,8 @@ struct listener {
   std::uint64_t accept_failures = 0;                        // since the last accept_failed line
   std::chrono::steady_clock::time_point accept_logged{};
 };
+
+}  // namespace
 
 struct server::impl {
   impl(const server_options& options, routes& handler, metrics& counters)
