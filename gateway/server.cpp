@@ -431,9 +431,9 @@ server::~server() {
 bool server::tls_available() noexcept { return FISKIL_GATEWAY_TLS != 0; }
 
 bool server::listen(std::string& bound, std::string& error) {
-  beast::error_code ec;
   if (!impl_->s.options.tls_cert.empty()) {
 #if FISKIL_GATEWAY_TLS
+    beast::error_code ec;
     net::ssl::context& tls = impl_->tls.emplace(net::ssl::context::tls_server);
     tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
