@@ -882,6 +882,11 @@ def test_limits(tmp):
         finally:
             g.kill()
 
+    if b"__ubsan_handle_dynamic_type_cache_miss" in pathlib.Path(harness.GATEWAY).read_bytes():
+        # UBSan's vptr check tests memory with a pipe: with no descriptor
+        # left, every virtual call is reported, and halt_on_error stops it.
+        print("SKIP: EMFILE under -fsanitize=undefined (its vptr check needs file descriptors)")
+        return
     g = Gateway(tmp, "--max-connections", "100", "--threads", "1", journal="emfile.sqlite")
     held = []
     try:
@@ -1013,12 +1018,16 @@ def test_process(tmp):
         check(len(info) == 1 and info[0].endswith(" 1") and 'version="1.' in info[0] and f'crypto="{crypto}"' in info[0],
               f"build_info with the version and crypto {crypto}: {info}")
         check("# TYPE fiskil_gateway_build_info gauge" in text, "build_info is a gauge")
+        time.sleep(0.5)  # the connections of the requests above are closed on both sides
         fds = g.metric("process_open_fds")
         actual = len(os.listdir(f"/proc/{g.proc.pid}/fd"))
         check(3 <= fds and abs(fds - actual) <= 3, f"process_open_fds {fds} near /proc's {actual}")
         held = [socket.create_connection(("127.0.0.1", g.port), timeout=5) for _ in range(10)]
-        time.sleep(0.3)
+        deadline = time.time() + 5  # until the gateway has accepted them all
         more = g.metric("process_open_fds")
+        while more < fds + 10 and time.time() < deadline:
+            time.sleep(0.1)
+            more = g.metric("process_open_fds")
         check(more >= fds + 10, f"10 more connections, 10 more fds ({fds} -> {more})")
         for h in held:
             h.close()
