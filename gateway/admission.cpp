@@ -251,6 +251,13 @@ verdict admission::admit(std::span<const unsigned char> peer_bytes, std::string_
   return v;
 }
 
+bool admission::source_allowed(std::span<const unsigned char> peer_bytes) const {
+  const fw::result<fw::ip_address> peer = fw::ip_address::from_bytes(peer_bytes);
+  if (!peer) return false;
+  if (state_->use_forwarded_for && state_->trusted_proxies.contains(*peer)) return true;
+  return state_->receiver->allowlist().contains(*peer);
+}
+
 void admission::settle(verdict& v, stored what) {
   fw::receiver* receiver = state_->receiver.get();
   const record& r = v.rec;

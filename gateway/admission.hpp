@@ -66,6 +66,12 @@ class admission {
   verdict admit(std::span<const unsigned char> peer, std::string_view forwarded_for, std::string_view body,
                 std::string_view signature);
 
+  // source_allowed says whether a connection from peer (4 or 16 bytes,
+  // network order) may deliver: it is a trusted proxy (its client is known
+  // only once X-Forwarded-For is read, in admit) or in the allowlist in use
+  // (the one SIGHUP last loaded). The server asks before reading a body.
+  [[nodiscard]] bool source_allowed(std::span<const unsigned char> peer) const;
+
   // settle applies what the store did with an accepted verdict's record to
   // the receiver, and sets v's outcome and status to the answer: kept:
   // confirmed, accepted; duplicate: confirmed, duplicate; superseded,

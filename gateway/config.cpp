@@ -38,15 +38,15 @@ bool parse_size(std::string_view text, std::size_t& out) {
   return true;
 }
 
-bool parse_listen(std::string_view text, config& out) {
+bool parse_listen(std::string_view text, std::string& out_host, std::uint16_t& out_port) {
   const std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
   std::string_view host = text.substr(0, colon);
   if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   std::uint64_t port = 0;
   if (!parse_unsigned(text.substr(colon + 1), port) || port > 65535) return false;
-  out.listen_host = std::string(host);
-  out.listen_port = static_cast<std::uint16_t>(port);
+  out_host = std::string(host);
+  out_port = static_cast<std::uint16_t>(port);
   return true;
 }
 
@@ -108,8 +108,10 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --message-capacity N     message ids held in memory (default 65536)
   --consent-capacity N     consents held in memory (default 16384)
   --max-body-size SIZE     larger bodies are answered 413 before being read (default 1MiB)
-  --max-connections N      open connections; more are answered 503 and closed (default 1024)
-  --read-timeout DURATION  a request (headers and body) must arrive within this (default 10s)
+  --max-connections N      open connections; more are answered 503 and closed (default 1024);
+                           needs RLIMIT_NOFILE >= N + 64 (the soft limit is raised, or exit 64)
+  --read-timeout DURATION  a request (headers and body) must arrive within this of its
+                           first byte, and a new connection send one (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
   --journal-busy-timeout DURATION  wait this long for another process's write lock on
                            the journal before answering 503 (default 2s)
@@ -122,6 +124,14 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --threads N              I/O threads (default: one per core)
   --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
                            with -Dcrypto=openssl only; otherwise use a TLS terminator)
+  --idle-timeout DURATION  a keep-alive connection idle this long between requests is
+                           closed (default 60s)
+  --refusal-log-rate N     delivery_refused log lines per second per outcome; the rest are
+                           counted in the next line's suppressed= (default 10)
+  --admin-listen HOST:PORT serve /metrics, /healthz and /readyz on this address (plain
+                           HTTP; port 0 picks one: the second line of standard output
+                           is "admin listening on HOST:PORT"); --listen then serves
+                           only the deliveries' path and /healthz
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --help                   this text
 
@@ -179,7 +189,7 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
     std::chrono::nanoseconds duration{};
     std::uint64_t number = 0;
     if (name == "--listen") {
-      if (!parse_listen(value, out)) return bad("expected HOST:PORT");
+      if (!parse_listen(value, out.listen_host, out.listen_port)) return bad("expected HOST:PORT");
     } else if (name == "--path") {
       if (value.empty() || value.front() != '/') return bad("expected a path starting with /");
       out.path = value;
@@ -244,6 +254,15 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       out.tls_cert = value;
     } else if (name == "--tls-key") {
       out.tls_key = value;
+    } else if (name == "--idle-timeout") {
+      if (!parse_duration(value, duration) || duration.count() == 0) return bad("expected a duration such as 60s");
+      out.idle_timeout = duration;
+    } else if (name == "--refusal-log-rate") {
+      if (!parse_unsigned(value, number) || number == 0 || number > (std::uint64_t{1} << 30))
+        return bad("expected a whole number from 1 to 2^30");
+      out.refusal_log_rate = number;
+    } else if (name == "--admin-listen") {
+      if (!parse_listen(value, out.admin_host, out.admin_port)) return bad("expected HOST:PORT");
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;

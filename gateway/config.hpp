@@ -45,6 +45,11 @@ struct config {
   unsigned threads = 0;               // 0: one per core
   std::string tls_cert, tls_key;
   bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal
+  // The edge (issue 20).
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds{60};  // keep-alive idle between requests
+  std::size_t refusal_log_rate = 10;  // delivery_refused lines per second per outcome
+  std::string admin_host;             // --admin-listen HOST:PORT; empty: /metrics on --listen
+  std::uint16_t admin_port = 0;
 };
 
 // parse_result says what parse_command_line found.

@@ -39,6 +39,10 @@ void append_value(std::string& line, std::string_view value) {
 }  // namespace
 
 void log(std::string_view level, std::string_view event, std::initializer_list<log_field> fields) {
+  log(level, event, std::span<const log_field>(fields.begin(), fields.size()));
+}
+
+void log(std::string_view level, std::string_view event, std::span<const log_field> fields) {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   const auto millis =

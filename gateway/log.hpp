@@ -6,6 +6,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -17,5 +18,6 @@ using log_field = std::pair<std::string_view, std::string_view>;
 // Values with spaces, quotes or '=' are quoted. Safe from any thread; the
 // line is written with one write(2).
 void log(std::string_view level, std::string_view event, std::initializer_list<log_field> fields = {});
+void log(std::string_view level, std::string_view event, std::span<const log_field> fields);
 
 }  // namespace fiskil::gateway

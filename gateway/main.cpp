@@ -11,6 +11,7 @@
 
 #include "admission.hpp"
 #include "config.hpp"
+#include "file_limit.hpp"
 #include "in_flight.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -43,6 +44,13 @@ int main(int argc, char** argv) {
     return 64;
   }
 
+  std::string raised;
+  if (!gw::ensure_file_limit(flags.max_connections, raised, message)) {
+    std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+    return 64;
+  }
+  if (!raised.empty()) gw::log("info", "file_limit_raised", {{"rlimit_nofile", raised}});
+
   gw::metrics counters(gw::admission::outcome_names(), gw::admission::event_names());
   std::unique_ptr<gw::admission> admission;
   std::unique_ptr<gw::storage> store;
@@ -71,6 +79,7 @@ int main(int argc, char** argv) {
   gw::routes_options route_options;
   route_options.path = flags.path;
   route_options.ready_pending_age = flags.ready_pending_age;
+  route_options.refusal_logs_per_second = flags.refusal_log_rate;
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
@@ -79,8 +88,11 @@ int main(int argc, char** argv) {
   options.max_connections = flags.max_connections;
   options.max_body_size = flags.max_body_size;
   options.read_timeout = flags.read_timeout;
+  options.idle_timeout = flags.idle_timeout;
   options.tls_cert = flags.tls_cert;
   options.tls_key = flags.tls_key;
+  options.admin_host = flags.admin_host;
+  options.admin_port = flags.admin_port;
   int status = 0;
   {
     gw::server http(options, handler, counters);
@@ -91,10 +103,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("listening on %s\n", bound.c_str());
+    if (!http.admin_bound().empty()) std::printf("admin listening on %s\n", http.admin_bound().c_str());
     std::fflush(stdout);
     gw::log("info", "listening",
             {{"address", bound}, {"path", flags.path}, {"threads", std::to_string(flags.threads)},
-             {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal}});
+             {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal},
+             {"admin", http.admin_bound().empty() ? "none (/metrics on this address)" : http.admin_bound()}});
     gw::signal_thread signals(
         [&] {
           if (!admission) return;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "process_metrics.hpp"
+
 namespace fiskil::gateway {
 
 namespace {
@@ -93,11 +95,20 @@ void metrics::write(std::string& out) const {
                 "Connections answered 503 and closed because --max-connections were open.",
                 refused_connections_.load(std::memory_order_relaxed));
   append_metric(out, "fiskil_gateway_read_timeouts_total", "counter",
-                "Connections closed because a request did not arrive within --read-timeout.",
+                "Connections closed because a request (headers and body) did not arrive within --read-timeout "
+                "of its first byte.",
                 read_timeouts_.load(std::memory_order_relaxed));
+  append_metric(out, "fiskil_gateway_idle_closes_total", "counter",
+                "Connections closed because no request began: idle for --idle-timeout after a request, or "
+                "silent for --read-timeout once opened.",
+                idle_closes_.load(std::memory_order_relaxed));
+  append_metric(out, "fiskil_gateway_tls_handshake_failures_total", "counter",
+                "TLS handshakes that failed or did not finish within --read-timeout.",
+                tls_handshake_failures_.load(std::memory_order_relaxed));
   append_metric(out, "fiskil_gateway_bad_requests_total", "counter",
                 "Requests refused by the HTTP layer (malformed, headers too large, body too large, no length).",
                 bad_requests_.load(std::memory_order_relaxed));
+  write_process_metrics(out);
 }
 
 }  // namespace fiskil::gateway

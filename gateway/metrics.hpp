@@ -49,6 +49,8 @@ class metrics {
   void connection_closed() noexcept { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
   void connection_refused() noexcept { refused_connections_.fetch_add(1, std::memory_order_relaxed); }
   void read_timeout() noexcept { read_timeouts_.fetch_add(1, std::memory_order_relaxed); }
+  void idle_close() noexcept { idle_closes_.fetch_add(1, std::memory_order_relaxed); }
+  void tls_handshake_failure() noexcept { tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed); }
   void bad_request() noexcept { bad_requests_.fetch_add(1, std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t open_connections() const noexcept {
     return open_connections_.load(std::memory_order_relaxed);
@@ -70,6 +72,7 @@ class metrics {
   std::array<std::atomic<std::uint64_t>, max_keys> by_key_{};
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::uint64_t> refused_connections_{0}, read_timeouts_{0}, bad_requests_{0};
+  std::atomic<std::uint64_t> idle_closes_{0}, tls_handshake_failures_{0};
   histogram request_latency_;
 };
 

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 #include "routes.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -66,8 +68,25 @@ http_reply routes::refuse_too_large(std::string_view target) {
   return json_reply(413, "too_large", "body over --max-body-size");
 }
 
+std::optional<http_reply> routes::refuse_early(std::string_view target, std::span<const unsigned char> peer) {
+  if (admission_ == nullptr || path_of(target) != options_.path || admission_->source_allowed(peer)) return std::nullopt;
+  const auto names = admission::outcome_names();
+  std::size_t outcome = 0;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == "forbidden_source") outcome = i;
+  metrics_.delivery(outcome);
+  constexpr std::string_view why = "delivery comes from an address outside the source allowlist";
+  refusals_.write(outcome, "warn", "delivery_refused",
+                  {{"outcome", "forbidden_source"}, {"status", "403"}, {"error", why}, {"peer", peer_text(peer)}});
+  return json_reply(403, "forbidden_source", why);
+}
+
 void routes::handle(const http_request_view& request, std::function<void(http_reply)> respond) {
   const std::string_view path = path_of(request.target);
+  // With --admin-listen, each listener serves its own routes (and /healthz).
+  if ((request.listener == listener_role::admin && path == options_.path && path != "/healthz") ||
+      (request.listener == listener_role::delivery && path != options_.path && path != "/healthz"))
+    return respond(json_reply(404, "not_found", "no such route on this listener"));
   if (path == options_.path) {
     if (request.method != "POST") {
       http_reply reply = json_reply(405, "method_not_allowed", "deliveries are POSTed");
@@ -137,9 +156,10 @@ void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
     const std::string_view name = admission::outcome_names()[done.outcome];
     if (done.status >= 400) {
       // message_id is empty unless the body was authentic and parsed.
-      log("warn", "delivery_refused",
-          {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
-           {"message_id", done.rec.message_id}});
+      refusals_.write(done.outcome, "warn", "delivery_refused",
+                      {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
+                       {"message_id", done.rec.message_id}, {"peer", peer_text(at->request.peer)},
+                       {"forwarded_for", std::string(at->request.forwarded_for.substr(0, 128))}});
     }
     metrics_.request_latency().observe(steady_ns() - at->started_ns);
     http_reply reply = json_reply(done.status, name, done.status >= 400 ? std::string_view(done.error) : std::string_view{});

@@ -9,9 +9,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "refusal_log.hpp"
 
 namespace fiskil::gateway {
 
@@ -20,6 +23,12 @@ class in_flight;
 class metrics;
 class storage;
 
+// listener_role says which listener a request came in on: the only one
+// (all routes), or, with --admin-listen, the delivery listener (the
+// deliveries' path and /healthz) or the admin one (/metrics, /healthz,
+// /readyz).
+enum class listener_role { all, delivery, admin };
+
 // http_request_view is one complete request; the views are valid until the
 // respond callback of handle() has been called.
 struct http_request_view {
@@ -27,8 +36,9 @@ struct http_request_view {
   std::string_view target;
   std::string_view body;
   std::string_view signature;      // X-Fiskil-Signature
-  std::string_view forwarded_for;  // X-Forwarded-For
+  std::string_view forwarded_for;  // every X-Forwarded-For line, joined with ", "
   std::span<const unsigned char> peer;  // the connection's address: 4 or 16 bytes, network order
+  listener_role listener = listener_role::all;
 };
 
 // http_reply is an answer: status, body, content type, and the Allow header
@@ -50,16 +60,24 @@ struct routes_options {
   // ready_pending_age: /readyz fails while a delivery has waited for the
   // store longer than this.
   std::chrono::nanoseconds ready_pending_age = std::chrono::seconds{3};
+  // refusal_logs_per_second bounds the delivery_refused lines per outcome.
+  std::size_t refusal_logs_per_second = 10;
 };
 
 // routes answers POST <path> (deliveries), GET /healthz, /readyz, /metrics;
-// 405 for other methods on those paths, 404 elsewhere. admission, store and
-// flights are null for the benchmark's empty server, which answers every
+// 405 for other methods on those paths, 404 elsewhere; with --admin-listen,
+// 404 for the other listener's routes (see listener_role). admission, store
+// and flights are null for the benchmark's empty server, which answers every
 // POST to the path 200 without looking at it.
 class routes {
  public:
   routes(routes_options options, admission* admit, storage* store, in_flight* flights, metrics& counters) noexcept
-      : options_(std::move(options)), admission_(admit), store_(store), flights_(flights), metrics_(counters) {}
+      : options_(std::move(options)),
+        admission_(admit),
+        store_(store),
+        flights_(flights),
+        metrics_(counters),
+        refusals_(options_.refusal_logs_per_second) {}
 
   // handle calls respond exactly once: at once, or later from the store's
   // thread (for a delivery waiting on the journal), or the deadline's.
@@ -68,6 +86,12 @@ class routes {
   // drain makes /readyz answer 503 from now on (SIGTERM: the load balancer
   // stops sending before the listener closes).
   void drain() noexcept { draining_.store(true, std::memory_order_relaxed); }
+
+  // refuse_early is the answer to a request its headers alone refuse, or
+  // nullopt (read the body, then handle() it): a delivery from a peer that
+  // is neither a trusted proxy nor in the allowlist is answered 403
+  // forbidden_source (counted and logged as the receiver's refusals).
+  std::optional<http_reply> refuse_early(std::string_view target, std::span<const unsigned char> peer);
 
   // refuse_too_large is the answer to a delivery over --max-body-size
   // (counted as the receiver's too_large outcome).
@@ -83,6 +107,7 @@ class routes {
   storage* store_;
   in_flight* flights_;
   metrics& metrics_;
+  refusal_log refusals_;
   std::atomic<bool> draining_{false};
 };
 

@@ -21,6 +21,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -69,7 +70,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
  public:
   template <class... Context>
-  session(tcp::socket&& socket, shared& s, Context&... context) : stream_(std::move(socket), context...), s_(s) {
+  session(tcp::socket&& socket, shared& s, listener_role role, Context&... context)
+      : stream_(std::move(socket), context...), s_(s), role_(role) {
     beast::error_code ec;
     const tcp::endpoint remote = tcp_layer().socket().remote_endpoint(ec);
     if (!ec) {
@@ -105,12 +107,13 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     }
 #if FISKIL_GATEWAY_TLS
     else {
-      // The TLS handshake must finish within the read timeout too.
+      // The TLS handshake must finish within the read timeout too; a
+      // failed or late one is a handshake failure, not a read timeout.
       tcp_layer().expires_after(s_.options.read_timeout);
       stream_.async_handshake(net::ssl::stream_base::server,
                               [self = shared_from_this()](beast::error_code ec) {
                                 if (ec) {
-                                  if (ec == beast::error::timeout) self->s_.counters.read_timeout();
+                                  self->s_.counters.tls_handshake_failure();
                                   return self->close();
                                 }
                                 self->read();
@@ -124,7 +127,42 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     parser_.emplace();
     parser_->body_limit(s_.options.max_body_size);
     parser_->header_limit(static_cast<std::uint32_t>(s_.options.max_header_size));
+    if (buffer_.size() > 0) return read_request();  // a pipelined request has begun already
+    // Wait for the next request's first byte: idle_timeout between requests
+    // on a keep-alive connection, read_timeout on a new one (a connection
+    // that sends nothing holds a slot as cheaply as a slow request does).
+    tcp_layer().expires_after(served_ ? s_.options.idle_timeout : s_.options.read_timeout);
+    stream_.async_read_some(buffer_.prepare(std::min<std::size_t>(8192, buffer_.max_size() - buffer_.size())),
+                            beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec == beast::error::timeout) {
+      s_.counters.idle_close();
+      return;  // tcp_stream closed the socket
+    }
+    if (ec) return close();  // closed by the peer between requests
+    buffer_.commit(n);
+    read_request();
+  }
+
+  // read_request reads one request, headers and body, within read_timeout
+  // of its first byte.
+  void read_request() {
     tcp_layer().expires_after(s_.options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  // on_header decides on the headers alone when it can (a refused source
+  // is answered before its body is read), else reads the body.
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read(ec, 0);
+    if (role_ != listener_role::admin)
+      if (std::optional<http_reply> refusal = s_.handler.refuse_early(
+              parser_->get().target(), std::span<const unsigned char>(peer_.data(), peer_size_)))
+        return send_final(std::move(*refusal));
+    if (parser_->is_done()) return on_read(ec, 0);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
@@ -154,11 +192,20 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       return send_final(json_reply(411, "length_required", "a POST needs Content-Length or chunked encoding"));
     }
     tcp_layer().expires_never();
+    served_ = true;
     s_.in_flight.fetch_add(1);
     keep_alive_ = req.keep_alive();
+    // Every X-Forwarded-For line, joined with ", " (RFC 9110 list
+    // semantics): a proxy that appends its own line leaves the client's
+    // (possibly forged) line first, and admission takes the last hop.
+    forwarded_for_.clear();
+    for (auto [line, end] = req.equal_range("X-Forwarded-For"); line != end; ++line) {
+      if (!forwarded_for_.empty()) forwarded_for_ += ", ";
+      forwarded_for_ += line->value();
+    }
     const http_request_view view{req.method_string(), req.target(),          req.body(),
-                                 req["X-Fiskil-Signature"], req["X-Forwarded-For"],
-                                 std::span<const unsigned char>(peer_.data(), peer_size_)};
+                                 req["X-Fiskil-Signature"], forwarded_for_,
+                                 std::span<const unsigned char>(peer_.data(), peer_size_), role_};
     auto self = shared_from_this();
     s_.handler.handle(view, [self](http_reply reply) {
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
@@ -186,6 +233,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     res_.body() = std::move(reply.body);
     res_.keep_alive(!close_after && !s_.stopping.load());
     res_.prepare_payload();
+    // HEAD: the headers GET would send (its Content-Length too), no body.
+    if (parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head) res_.body().clear();
     tcp_layer().expires_after(s_.options.read_timeout);
     http::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
@@ -227,12 +276,15 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
   Stream stream_;
   shared& s_;
+  listener_role role_;
   beast::flat_buffer buffer_{16384};
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string forwarded_for_;  // the request's X-Forwarded-For lines, joined
   http::response<http::string_body> res_;
   std::array<unsigned char, 16> peer_{};  // the peer's address, network order
   std::size_t peer_size_ = 0;             // 4, 16, or 0 when unknown
   bool keep_alive_ = true;
+  bool served_ = false;  // a request was read: later waits are keep-alive idle ones
   bool counted_ = false;
   std::array<char, 4096> discard_{};
   std::size_t drained_ = 0;
@@ -254,34 +306,107 @@ void refuse(tcp::socket socket) {
   });
 }
 
+// listener is one listening socket: the delivery one (--listen), or the
+// admin one (--admin-listen), each with its accept backoff.
+struct listener {
+  listener(net::io_context& ioc, listener_role r) : role(r), acceptor(net::make_strand(ioc)) {}
+  listener_role role;
+  tcp::acceptor acceptor;
+  net::steady_timer accept_timer{acceptor.get_executor()};  // back_off's, on the acceptor's strand
+  std::chrono::milliseconds accept_delay{0};                // 0 while accept succeeds
+  std::uint64_t accept_failures = 0;                        // since the last accept_failed line
+  std::chrono::steady_clock::time_point accept_logged{};
+};
+
 }  // namespace
 
 struct server::impl {
   impl(const server_options& options, routes& handler, metrics& counters)
-      : s(options, handler, counters), acceptor(net::make_strand(ioc)) {}
+      : s(options, handler, counters),
+        main(ioc, options.admin_host.empty() ? listener_role::all : listener_role::delivery),
+        admin(ioc, listener_role::admin) {}
 
-  // Destroyed in reverse order: the threads, the acceptor, then the
+  // Destroyed in reverse order: the threads, the acceptors, then the
   // io_context (whose pending handlers hold the last sessions, which use s).
 
-  void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  void accept(listener& l) {
+    l.acceptor.async_accept(net::make_strand(ioc), [this, &l](beast::error_code ec, tcp::socket socket) {
       if (ec) {
-        if (!acceptor.is_open() || s.stopping.load()) return;
-        log("warn", "accept_failed", {{"reason", ec.message()}});
-      } else if (s.connections.load() >= s.options.max_connections) {
+        if (!l.acceptor.is_open() || s.stopping.load()) return;
+        return back_off(l, ec);
+      }
+      l.accept_delay = {};
+      if (s.connections.load() >= s.options.max_connections) {
         s.counters.connection_refused();
         refuse(std::move(socket));
       } else {
         s.connections.fetch_add(1);
 #if FISKIL_GATEWAY_TLS
-        if (tls) {
-          std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), s, *tls)->start();
-          return accept();
+        if (tls && l.role != listener_role::admin) {
+          std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), s, l.role, *tls)->start();
+          return accept(l);
         }
 #endif
-        std::make_shared<session<beast::tcp_stream>>(std::move(socket), s)->start();
+        std::make_shared<session<beast::tcp_stream>>(std::move(socket), s, l.role)->start();
       }
-      accept();
+      accept(l);
+    });
+  }
+
+  // back_off retries a failed accept (EMFILE, ENFILE, ENOBUFS...) after
+  // 50 ms, doubling to 1 s while it keeps failing, instead of at once (the
+  // pending connection would make it fail again in a busy loop); it logs at
+  // most once per second, with the failures since the last line.
+  void back_off(listener& l, const beast::error_code& ec) {
+    ++l.accept_failures;
+    const auto now = std::chrono::steady_clock::now();
+    l.accept_delay = l.accept_delay.count() == 0 ? std::chrono::milliseconds(50)
+                                                 : std::min(l.accept_delay * 2, std::chrono::milliseconds(1000));
+    if (now - l.accept_logged >= std::chrono::seconds(1)) {
+      log("warn", "accept_failed",
+          {{"reason", ec.message()}, {"failures", std::to_string(l.accept_failures)},
+           {"retry_in_ms", std::to_string(l.accept_delay.count())},
+           {"listener", l.role == listener_role::admin ? "admin" : "delivery"}});
+      l.accept_failures = 0;
+      l.accept_logged = now;
+    }
+    l.accept_timer.expires_after(l.accept_delay);
+    l.accept_timer.async_wait([this, &l](beast::error_code waited) {
+      if (waited || !l.acceptor.is_open() || s.stopping.load()) return;
+      accept(l);
+    });
+  }
+
+  // open binds and listens on host:port; bound is then "HOST:PORT" as bound.
+  bool open(listener& l, const std::string& flag, const std::string& host, std::uint16_t port, std::string& bound,
+            std::string& error) {
+    beast::error_code ec;
+    const net::ip::address address = net::ip::make_address(host, ec);
+    if (ec) {
+      error = flag + ": '" + host + "' is not an IP address";
+      return false;
+    }
+    const tcp::endpoint endpoint{address, port};
+    tcp::acceptor& acceptor = l.acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      error = flag + " " + host + ":" + std::to_string(port) + ": " + ec.message();
+      return false;
+    }
+    const tcp::endpoint local = acceptor.local_endpoint(ec);
+    const std::string text = local.address().to_string();
+    bound = (local.address().is_v6() ? "[" + text + "]" : text) + ":" + std::to_string(local.port());
+    return true;
+  }
+
+  void close(listener& l) {
+    net::post(l.acceptor.get_executor(), [&l] {
+      beast::error_code ignored;
+      l.acceptor.close(ignored);
+      l.accept_timer.cancel();
     });
   }
 
@@ -290,7 +415,8 @@ struct server::impl {
   std::optional<net::ssl::context> tls;  // set with --tls-cert
 #endif
   net::io_context ioc;
-  tcp::acceptor acceptor;
+  listener main, admin;  // admin: only with --admin-listen
+  std::string admin_bound;
   std::vector<std::thread> threads;
 };
 
@@ -306,9 +432,9 @@ server::~server() {
 bool server::tls_available() noexcept { return FISKIL_GATEWAY_TLS != 0; }
 
 bool server::listen(std::string& bound, std::string& error) {
-  beast::error_code ec;
   if (!impl_->s.options.tls_cert.empty()) {
 #if FISKIL_GATEWAY_TLS
+    beast::error_code ec;
     net::ssl::context& tls = impl_->tls.emplace(net::ssl::context::tls_server);
     tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
@@ -327,33 +453,23 @@ bool server::listen(std::string& bound, std::string& error) {
     return false;
 #endif
   }
-  const net::ip::address address = net::ip::make_address(impl_->s.options.host, ec);
-  if (ec) {
-    error = "--listen: '" + impl_->s.options.host + "' is not an IP address";
+  if (!impl_->open(impl_->main, "--listen", impl_->s.options.host, impl_->s.options.port, bound, error)) return false;
+  if (!impl_->s.options.admin_host.empty() &&
+      !impl_->open(impl_->admin, "--admin-listen", impl_->s.options.admin_host, impl_->s.options.admin_port,
+                   impl_->admin_bound, error))
     return false;
-  }
-  const tcp::endpoint endpoint{address, impl_->s.options.port};
-  tcp::acceptor& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "--listen " + impl_->s.options.host + ":" + std::to_string(impl_->s.options.port) + ": " + ec.message();
-    return false;
-  }
-  const tcp::endpoint local = acceptor.local_endpoint(ec);
-  const std::string host = local.address().to_string();
-  bound = (local.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(local.port());
   return true;
 }
+
+const std::string& server::admin_bound() const noexcept { return impl_->admin_bound; }
 
 void server::run() {
   // The io_context must not run out of work while requests wait for the
   // journal (no I/O is pending for them then): their answers are posted to
   // it later, from the journal's thread.
   auto keep_running = net::make_work_guard(impl_->ioc);
-  impl_->accept();
+  impl_->accept(impl_->main);
+  if (!impl_->admin_bound.empty()) impl_->accept(impl_->admin);
   for (unsigned i = 0; i < impl_->s.options.threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   {
     std::unique_lock lock(impl_->s.idle_mutex);
@@ -370,10 +486,8 @@ void server::run() {
 }
 
 void server::stop() {
-  net::post(impl_->acceptor.get_executor(), [this] {
-    beast::error_code ignored;
-    impl_->acceptor.close(ignored);
-  });
+  impl_->close(impl_->main);
+  impl_->close(impl_->admin);
   const std::lock_guard lock(impl_->s.idle_mutex);
   impl_->s.stopping.store(true);
   impl_->s.idle.notify_all();

@@ -83,7 +83,7 @@ def fixture_deliveries(secret=SECRET):
 
 
 class Gateway:
-    def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None):
+    def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None, preexec_fn=None):
         self.workdir = pathlib.Path(workdir)
         self.journal = self.workdir / journal if journal != ":memory:" else journal
         if secrets is None:
@@ -94,7 +94,7 @@ class Gateway:
         command += list(args)
         self.stderr_lines = []
         self.proc = subprocess.Popen(command, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, start_new_session=True)
+                                     env=env, start_new_session=True, preexec_fn=preexec_fn)
         _running.append(self)
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
         self._drain.start()
@@ -103,6 +103,13 @@ class Gateway:
             self.kill()
             raise AssertionError(f"gateway did not start: {first!r}; stderr: {self.stderr()}")
         self.port = int(first.strip().rsplit(":", 1)[1])
+        self.admin_port = None
+        if "--admin-listen" in args:
+            second = self.proc.stdout.readline().decode()
+            if not second.startswith("admin listening on 127.0.0.1:"):
+                self.kill()
+                raise AssertionError(f"no admin listener: {second!r}; stderr: {self.stderr()}")
+            self.admin_port = int(second.strip().rsplit(":", 1)[1])
 
     def _read_stderr(self):
         for line in self.proc.stderr:
@@ -138,8 +145,8 @@ class Gateway:
             if own:
                 conn.close()
 
-    def get(self, path):
-        conn = self.connect()
+    def get(self, path, port=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
         try:
             conn.request("GET", path)
             r = conn.getresponse()
@@ -148,7 +155,7 @@ class Gateway:
             conn.close()
 
     def metric(self, name_with_labels):
-        _, text = self.get("/metrics")
+        _, text = self.get("/metrics", self.admin_port)
         for line in text.splitlines():
             if line.startswith(name_with_labels + " "):
                 return float(line.split()[-1])

@@ -5,10 +5,12 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/run.py GROUP
 
-GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, tls.
+GROUP is one of: outcomes, http, slow, crash, term, fault, sighup, consumer, tls, forwarded,
+early, head, timers, limits, refusals, admin, process.
 meson runs each group as one test of the suite `gateway`.
 """
 import concurrent.futures
+import http.client
 import os
 import pathlib
 import resource
@@ -614,7 +616,8 @@ def test_tls(tmp):
                         "--tls-cert", str(tmp / "missing.pem"), "--tls-key", str(key)],
                        capture_output=True, text=True, timeout=30, cwd=tmp)
     check(r.returncode == 1 and "missing.pem" in r.stderr, f"a missing certificate exits 1: {r.stderr}")
-    g = Gateway(tmp, "--tls-cert", str(cert), "--tls-key", str(key), "--read-timeout", "2s")
+    g = Gateway(tmp, "--tls-cert", str(cert), "--tls-key", str(key), "--read-timeout", "2s",
+                "--admin-listen", "127.0.0.1:0")
     try:
         context = ssl.create_default_context(cafile=str(cert))
         conn = http.client.HTTPSConnection("127.0.0.1", g.port, context=context, timeout=10)
@@ -629,6 +632,388 @@ def test_tls(tmp):
         harness.read_all(idle)  # a client that never starts the handshake
         idle.close()
         check(time.time() - started < 6, "a connection that never handshakes is closed after --read-timeout")
+        # The admin listener is plain HTTP (g.metric reads it).
+        check(g.metric("fiskil_gateway_tls_handshake_failures_total") == 2,
+              "the plain-HTTP client and the silent one: two handshake failures")
+        check(g.metric("fiskil_gateway_read_timeouts_total") == 0, "handshake failures are not read timeouts")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+# --- the edge (issue 20) --------------------------------------------------------
+
+def raw_post(body, signature, extra_headers=b"", path=b"/webhooks/fiskil"):
+    """A POST as bytes, with extra header lines (each ending in CRLF)."""
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            b"X-Fiskil-Signature: " + signature.encode() + b"\r\n" + extra_headers +
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def test_forwarded(tmp):
+    """X-Forwarded-For from a trusted proxy: every line counts, only the last
+    hop (the one the proxy added) is the client, in both shapes."""
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1/32")
+    try:
+        shapes = {
+            "one line": lambda forged, real: b"X-Forwarded-For: " + forged + b", " + real + b"\r\n",
+            "two lines": lambda forged, real: b"X-Forwarded-For: " + forged + b"\r\nX-Forwarded-For: " + real + b"\r\n",
+        }
+        n = 0
+        for shape, header in shapes.items():
+            # A client forges an allowed address; the proxy appends the real one.
+            n += 1
+            b, s = delivery(f"99100000000000{n:02d}")
+            raw = g.raw(raw_post(b, s, header(b"10.6.6.6", b"192.0.2.1")))
+            check(status_of(raw) == 403 and b'"forbidden_source"' in raw,
+                  f"{shape}: a forged allowed address before the real one does not pass: {raw[:60]!r}")
+            # The real (last) hop is allowed, whatever the client put first.
+            n += 1
+            b, s = delivery(f"99100000000000{n:02d}")
+            raw = g.raw(raw_post(b, s, header(b"192.0.2.1", b"10.1.2.3")))
+            check(status_of(raw) == 200 and b'"accepted"' in raw, f"{shape}: the proxy's hop is allowed: {raw[:60]!r}")
+        # Three lines: still the last.
+        b, s = delivery("9910000000000099")
+        raw = g.raw(raw_post(b, s, b"X-Forwarded-For: 10.6.6.6\r\nX-Forwarded-For: 10.7.7.7, 192.0.2.5\r\n"
+                                   b"X-Forwarded-For: 192.0.2.9\r\n"))
+        check(status_of(raw) == 403, f"three lines, the last one outside --allow: 403: {raw[:60]!r}")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+def test_early(tmp):
+    """A source outside --allow (and not a trusted proxy) is refused on its
+    headers: 403 before any body byte, the connection closed."""
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--read-timeout", "10s")
+    try:
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=8)
+        started = time.time()
+        s.sendall(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n"
+                  b"X-Fiskil-Signature: x\r\n\r\n")
+        raw = harness.read_all(s)  # until the gateway closes
+        elapsed = time.time() - started
+        s.close()
+        check(status_of(raw) == 403 and b'"forbidden_source"' in raw and b"Connection: close" in raw,
+              f"a refused source gets 403 forbidden_source on its headers: {raw[:80]!r}")
+        check(elapsed < 3, f"the 403 and the close came at once, not after --read-timeout ({elapsed:.1f} s)")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="forbidden_source"}') == 1,
+              "the early refusal is counted as forbidden_source")
+        check(g.logged("delivery_refused") and "forbidden_source" in g.stderr(), "the early refusal is logged")
+        # Other routes are not the allowlist's business.
+        check(g.get("/healthz")[0] == 200, "/healthz from the same address: 200")
+
+        # After SIGHUP loads an allowlist that has the client, it may deliver.
+        allow = pathlib.Path(tmp) / "allow.txt"
+        allow.write_text("10.0.0.0/8\n")
+        g.stop()
+        g = Gateway(tmp, "--allow-file", str(allow))
+        b, sig = delivery("9920000000000001")
+        expect(g.post(b, sig), 403, "forbidden_source", "outside the allow file")
+        allow.write_text("10.0.0.0/8\n127.0.0.1/32\n")
+        g.signal(signal.SIGHUP)
+        check(g.logged("configuration_reloaded"), "the reload is logged")
+        expect(g.post(b, sig), 200, "accepted", "inside the reloaded allow file")
+        allow.write_text("10.0.0.0/8\n")
+        g.signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while g.stderr().count("configuration_reloaded") < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        raw = g.raw(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n")
+        check(status_of(raw) == 403, f"refused early again once the reload removed the client: {raw[:60]!r}")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+    # A trusted proxy is not refused on its address: its client is in the header.
+    g = Gateway(tmp, "--allow", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1/32", journal="proxy.sqlite")
+    try:
+        b, sig = delivery("9920000000000002")
+        expect(g.post(b, sig, headers={"X-Forwarded-For": "10.1.2.3"}), 200, "accepted",
+               "a trusted proxy's delivery from an allowed client")
+    finally:
+        g.kill()
+
+
+def test_head(tmp):
+    """HEAD gets headers only: HEAD then GET on one keep-alive connection are
+    exactly two responses."""
+    g = Gateway(tmp)
+    try:
+        _, get_body = g.get("/healthz")
+        for pipelined in (True, False):
+            s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+            head = b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            get = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            if pipelined:
+                s.sendall(head + get)
+            else:
+                s.sendall(head)
+                time.sleep(0.3)
+                s.sendall(get)
+            raw = harness.read_all(s)
+            s.close()
+            how = "pipelined" if pipelined else "one after the other"
+            check(raw.count(b"HTTP/1.1 ") == 2, f"{how}: two responses ({raw!r})")
+            first, _, rest = raw.partition(b"\r\n\r\n")
+            check(status_of(first) == 200 and rest.startswith(b"HTTP/1.1 200"),
+                  f"{how}: the HEAD response has no body; the GET's follows it at once ({raw!r})")
+            check(f"Content-Length: {len(get_body)}".encode() in first,
+                  f"{how}: HEAD's Content-Length is GET's ({first!r})")
+            check(rest.endswith(get_body.encode()), f"{how}: the GET has its body ({rest!r})")
+        # HEAD /metrics too, on a keep-alive http.client connection.
+        conn = g.connect()
+        conn.request("HEAD", "/metrics")
+        r = conn.getresponse()
+        check(r.status == 200 and r.read() == b"" and int(r.getheader("Content-Length")) > 0, "HEAD /metrics")
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        check(r.status == 200 and r.read().decode() == get_body, "GET after HEAD on the same connection")
+        conn.close()
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+def test_timers(tmp):
+    """--idle-timeout (between requests) and --read-timeout (one request from
+    its first byte) are two timers, counted apart."""
+    g = Gateway(tmp, "--idle-timeout", "3s", "--read-timeout", "2s")
+    try:
+        # A request that starts late in the idle window is not cut off mid-body.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = s.recv(65536)
+        check(status_of(first) == 200, f"the first request on the connection: {first[:40]!r}")
+        time.sleep(2.5)  # past --read-timeout, inside --idle-timeout
+        b, sig = delivery("9930000000000001")
+        request = raw_post(b, sig)
+        head, _, body = request.partition(b"\r\n\r\n")
+        try:
+            s.sendall(head + b"\r\n\r\n")
+            time.sleep(1.0)  # 3.5 s after the last answer: past --idle-timeout, inside --read-timeout
+            s.sendall(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        raw = harness.read_all(s)
+        s.close()
+        check(status_of(raw) == 200 and b'"accepted"' in raw,
+              f"a request begun 2.5 s into the idle window, its body 1 s later: accepted ({raw[:60]!r})")
+
+        # An idle keep-alive connection is closed after --idle-timeout.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(65536)
+        started = time.time()
+        rest = harness.read_all(s)
+        idle = time.time() - started
+        s.close()
+        check(rest == b"" and 2.7 < idle < 5, f"an idle keep-alive connection closed after ~3 s ({idle:.1f} s)")
+
+        # A request that stalls is closed after --read-timeout.
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        started = time.time()
+        s.sendall(b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+        raw = harness.read_all(s)
+        stalled = time.time() - started
+        s.close()
+        check(status_of(raw) is None and 1.7 < stalled < 3, f"a stalled request closed after ~2 s ({stalled:.1f} s)")
+
+        check(g.metric("fiskil_gateway_idle_closes_total") == 1, "one idle close counted")
+        check(g.metric("fiskil_gateway_read_timeouts_total") == 1, "one read timeout counted, the idle close not")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+    r = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--idle-timeout", "0"],
+                       capture_output=True, text=True, timeout=30, cwd=tmp)
+    check(r.returncode == 64 and "--idle-timeout" in r.stderr, f"--idle-timeout 0 exits 64: {r.stderr}")
+
+
+def cpu_seconds(pid):
+    """The process's user + system CPU time so far."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_limits(tmp):
+    """RLIMIT_NOFILE against --max-connections at start; EMFILE on accept
+    backs off instead of spinning, and serving resumes once fds are back."""
+    secret = str(harness.FIXTURES / "secret.b64")
+
+    def limited(soft, hard):
+        return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    r = subprocess.run([harness.GATEWAY, "--listen", "127.0.0.1:0", "--secret-file", secret, "--max-connections", "1000"],
+                       capture_output=True, text=True, timeout=30, cwd=tmp, preexec_fn=limited(100, 100))
+    check(r.returncode == 64 and "1064" in r.stderr and "100" in r.stderr and "--max-connections" in r.stderr
+          and "RLIMIT_NOFILE" in r.stderr, f"a hard limit under --max-connections + 64 exits 64: {r.returncode} {r.stderr}")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1064:
+        print(f"SKIP: the raise (the hard limit here is {hard})")
+    else:
+        g = Gateway(tmp, "--max-connections", "1000", preexec_fn=limited(100, 1064 if hard != resource.RLIM_INFINITY else 4096))
+        try:
+            limits = pathlib.Path(f"/proc/{g.proc.pid}/limits").read_text()
+            soft = int(next(line for line in limits.splitlines() if line.startswith("Max open files")).split()[3])
+            check(soft == 1064, f"the soft limit raised to --max-connections + 64 ({soft})")
+            check(g.logged("file_limit_raised") and "100->1064" in g.stderr(), "the raise is logged")
+        finally:
+            g.kill()
+
+    if b"__ubsan_handle_dynamic_type_cache_miss" in pathlib.Path(harness.GATEWAY).read_bytes():
+        # UBSan's vptr check tests memory with a pipe: with no descriptor
+        # left, every virtual call is reported, and halt_on_error stops it.
+        print("SKIP: EMFILE under -fsanitize=undefined (its vptr check needs file descriptors)")
+        return
+    g = Gateway(tmp, "--max-connections", "100", "--threads", "1", journal="emfile.sqlite")
+    held = []
+    try:
+        pid = g.proc.pid
+        open_fds = len(os.listdir(f"/proc/{pid}/fd"))
+        original = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_fds + 2, original[1]))
+        for _ in range(12):
+            held.append(socket.create_connection(("127.0.0.1", g.port), timeout=5))
+        check(g.logged("accept_failed"), "the failing accept is logged")
+        time.sleep(0.5)
+        cpu_before = cpu_seconds(pid)
+        time.sleep(3)
+        cpu = cpu_seconds(pid) - cpu_before
+        check(cpu < 0.5, f"no busy loop while accept fails with EMFILE ({cpu:.2f} s of CPU in 3 s)")
+        lines = g.stderr().count("accept_failed")
+        check(1 <= lines <= 6, f"accept_failed logged at most once per second ({lines} lines in ~4 s)")
+        check("failures=" in g.stderr(), "the line counts the failures since the last one")
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, original)
+        for h in held:
+            h.close()
+        held = []
+        time.sleep(1.5)  # the backoff is at most 1 s
+        b, sig = delivery("9940000000000001")
+        expect(g.post(b, sig), 200, "accepted", "served again once descriptors are free")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        for h in held:
+            h.close()
+        g.kill()
+
+
+def test_refusals(tmp):
+    """A burst of refusals writes a few log lines per second, each with the
+    peer; the rest are counted in the next line's suppressed=."""
+    g = Gateway(tmp, "--refusal-log-rate", "10")
+    try:
+        body, sig = delivery("9950000000000001")
+        wrong = ("B" if sig[0] == "A" else "A") + sig[1:]
+        started = time.time()
+
+        def burst(n):
+            conn = g.connect()
+            statuses = [g.post(body, wrong, conn=conn)[0] for _ in range(n)]
+            conn.close()
+            return statuses
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            statuses = sum(pool.map(burst, [125] * 4), [])
+        elapsed = time.time() - started
+        check(statuses == [401] * 500, "500 bad signatures answered 401")
+        time.sleep(1.1)
+        expect(g.post(body, wrong), 401, "bad_signature", "one more, a second later")
+        check(g.logged("suppressed="), "a line says how many were suppressed")
+
+        def counted():
+            lines = [line for line in g.stderr().splitlines() if "event=delivery_refused" in line]
+            return lines, sum(int(word.split("=", 1)[1]) for line in lines for word in line.split()
+                              if word.startswith("suppressed="))
+
+        deadline = time.time() + 5  # the last line may still be on its way through the pipe
+        lines, suppressed = counted()
+        while len(lines) + suppressed < 501 and time.time() < deadline:
+            time.sleep(0.05)
+            lines, suppressed = counted()
+        limit = 10 * (int(elapsed) + 2) + 1
+        check(len(lines) <= limit, f"500 refusals in {elapsed:.1f} s wrote {len(lines)} lines (at most {limit})")
+        check(all("peer=127.0.0.1" in line for line in lines), f"every line has the peer: {lines[:2]}")
+        check(len(lines) + suppressed == 501, f"lines + suppressed = every refusal ({len(lines)} + {suppressed})")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="bad_signature"}') == 501, "every refusal counted")
+        # Another kind has its own budget.
+        junk = b'{"not":"an envelope"}'
+        expect(g.post(junk, harness.sign(junk)), 400, "bad_envelope", "a refusal of another kind")
+        check(g.logged("outcome=bad_envelope"), "logged at once: its own budget")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+def test_admin(tmp):
+    """--admin-listen: /metrics, /healthz, /readyz there; the delivery
+    listener serves only the deliveries' path and /healthz."""
+    g = Gateway(tmp, "--admin-listen", "127.0.0.1:0")
+    try:
+        check(g.admin_port not in (None, g.port), f"a second port ({g.admin_port}, {g.port})")
+        check(g.logged(f"admin=127.0.0.1:{g.admin_port}"), "the admin address is logged")
+        b, sig = delivery("9960000000000001")
+        expect(g.post(b, sig), 200, "accepted", "a delivery on the delivery listener")
+        check(g.get("/healthz")[0] == 200, "/healthz on the delivery listener")
+        for path in ("/metrics", "/readyz"):
+            status, body = g.get(path)
+            check(status == 404 and "not_found" in body, f"{path} on the delivery listener: 404 ({status})")
+        status, text = g.get("/metrics", g.admin_port)
+        check(status == 200 and 'fiskil_gateway_deliveries_total{outcome="accepted"} 1' in text,
+              f"/metrics on the admin listener counts the delivery ({status})")
+        check(g.get("/readyz", g.admin_port)[0] == 200, "/readyz on the admin listener")
+        check(g.get("/healthz", g.admin_port)[0] == 200, "/healthz on the admin listener")
+        check(g.get("/nowhere", g.admin_port)[0] == 404, "an unknown path on the admin listener: 404")
+        b, sig = delivery("9960000000000002")
+        status, body = g.post(b, sig, conn=http.client.HTTPConnection("127.0.0.1", g.admin_port, timeout=10))
+        check(status == 404, f"no deliveries on the admin listener ({status})")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="accepted"}') == 1, "nothing delivered through it")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+    # Without --admin-listen, everything on the one listener (as before).
+    g = Gateway(tmp, journal="one.sqlite")
+    try:
+        check(g.get("/metrics")[0] == 200 and g.get("/readyz")[0] == 200, "without --admin-listen: one listener")
+        r = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"),
+                            "--admin-listen", "nowhere"], capture_output=True, text=True, timeout=30, cwd=tmp)
+        check(r.returncode == 64 and "--admin-listen" in r.stderr, f"a bad --admin-listen exits 64: {r.stderr}")
+        r = subprocess.run([harness.GATEWAY, "--listen", "127.0.0.1:0", "--secret-file",
+                            str(harness.FIXTURES / "secret.b64"), "--admin-listen", f"127.0.0.1:{g.port}"],
+                           capture_output=True, text=True, timeout=30, cwd=tmp)
+        check(r.returncode == 1 and "--admin-listen" in r.stderr, f"a taken admin port exits 1: {r.stderr}")
+    finally:
+        g.kill()
+
+
+def test_process(tmp):
+    """build_info, process_open_fds, process_start_time_seconds."""
+    launched = time.time()
+    g = Gateway(tmp)
+    try:
+        _, text = g.get("/metrics")
+        info = [line for line in text.splitlines() if line.startswith("fiskil_gateway_build_info{")]
+        crypto = "openssl" if os.environ.get("FISKIL_GATEWAY_TLS") == "1" else "boringssl"
+        check(len(info) == 1 and info[0].endswith(" 1") and 'version="1.' in info[0] and f'crypto="{crypto}"' in info[0],
+              f"build_info with the version and crypto {crypto}: {info}")
+        check("# TYPE fiskil_gateway_build_info gauge" in text, "build_info is a gauge")
+        time.sleep(0.5)  # the connections of the requests above are closed on both sides
+        fds = g.metric("process_open_fds")
+        actual = len(os.listdir(f"/proc/{g.proc.pid}/fd"))
+        check(3 <= fds and abs(fds - actual) <= 3, f"process_open_fds {fds} near /proc's {actual}")
+        held = [socket.create_connection(("127.0.0.1", g.port), timeout=5) for _ in range(10)]
+        deadline = time.time() + 5  # until the gateway has accepted them all
+        more = g.metric("process_open_fds")
+        while more < fds + 10 and time.time() < deadline:
+            time.sleep(0.1)
+            more = g.metric("process_open_fds")
+        check(more >= fds + 10, f"10 more connections, 10 more fds ({fds} -> {more})")
+        for h in held:
+            h.close()
+        started = g.metric("process_start_time_seconds")
+        check(abs(started - launched) < 3, f"process_start_time_seconds {started:.2f} is when it started ({launched:.2f})")
+        check(g.metric("process_start_time_seconds") == started, "the start time does not move")
+        check(g.metric("process_max_fds") == resource.getrlimit(resource.RLIMIT_NOFILE)[0] or
+              g.metric("process_max_fds") >= 1024 + 64, "process_max_fds is the soft limit")
         check(g.stop() == 0, "SIGTERM exits 0")
     finally:
         g.kill()
@@ -644,6 +1029,14 @@ GROUPS = {
     "sighup": test_sighup,
     "consumer": test_consumer,
     "tls": test_tls,
+    "forwarded": test_forwarded,
+    "early": test_early,
+    "head": test_head,
+    "timers": test_timers,
+    "limits": test_limits,
+    "refusals": test_refusals,
+    "admin": test_admin,
+    "process": test_process,
 }
 
 
