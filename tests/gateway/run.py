@@ -993,7 +993,10 @@ def test_process(tmp):
         _, text = g.get("/metrics")
         info = [line for line in text.splitlines() if line.startswith("fiskil_gateway_build_info{")]
         crypto = "openssl" if os.environ.get("FISKIL_GATEWAY_TLS") == "1" else "boringssl"
-        check(len(info) == 1 and info[0].endswith(" 1") and 'version="1.' in info[0] and f'crypto="{crypto}"' in info[0],
+        version_header = pathlib.Path(__file__).resolve().parents[2] / "include/fiskil/webhooks/version.hpp"
+        version = version_header.read_text().split('FISKIL_WEBHOOKS_VERSION_STRING "', 1)[1].split('"', 1)[0]
+        check(len(info) == 1 and info[0].endswith(" 1") and f'version="{version}"' in info[0] and
+              f'crypto="{crypto}"' in info[0],
               f"build_info with the version and crypto {crypto}: {info}")
         check("# TYPE fiskil_gateway_build_info gauge" in text, "build_info is a gauge")
         time.sleep(0.5)  # the connections of the requests above are closed on both sides
