@@ -3,11 +3,14 @@
 # SPDX-License-Identifier: MIT
 """The journal audit under chaos (issue 17): fiskil-webhook send delivers
 like the provider (duplicates, reordering, retries compressed in time,
-consent chains) from several processes at once, while faults are injected
-at random from outside: the journal's write lock held by another process,
-journal-disk errors (RLIMIT_FSIZE), and the gateway SIGKILLed and restarted
-on the same journal and port. Then the journal and the senders' logs are
-read back and checked:
+consent chains; a 1 s timeout per attempt, shorter than a stalled store, as
+the provider's HTTP timeout can be) from several processes at once, while
+faults are injected at random from outside, one at a time, every kind at
+least once: the journal's write lock held by another process (0.5-3 s, and
+4-6 s: past several --journal-busy-timeout), journal-disk errors
+(RLIMIT_FSIZE 1 for 0.3-2 s), and the gateway SIGKILLed and restarted on the
+same journal and port. Then the journal and the senders' logs are read back
+and checked:
 
   (a) every delivery that got any 2xx is in the journal exactly once, or its
       2xx is a verdict that does not write (`superseded`, `after_revocation`,
@@ -329,10 +332,15 @@ def main():
                                          listen="127.0.0.1:%d" % (port or 0)))
         injector = None
         try:
-            def lock(r, stop):
-                seconds = round(r.uniform(1.0, 6.0), 2)
+            def lock(r, stop, shortest=0.5, longest=3.0):
+                seconds = round(r.uniform(shortest, longest), 2)
                 faults.hold_write_lock(gateway.get().journal, seconds, stop)
                 return f"journal write lock held {seconds} s"
+
+            def long_lock(r, stop):
+                # Past several busy timeouts: a retry sent after the sender's
+                # timeout meets its first attempt still in flight.
+                return lock(r, stop, 4.0, 6.0)
 
             def disk(r, stop):
                 seconds = round(r.uniform(0.3, 2.0), 2)
@@ -347,7 +355,8 @@ def main():
 
             url = f"http://127.0.0.1:{gateway.port}/webhooks/fiskil"
             senders = Senders(tmp / "logs", [url], harness.FIXTURES / "secret.b64")
-            injector = faults.Injector(rng, [("lock", 3, lock), ("disk", 2, disk), ("kill", 2, kill)])
+            injector = faults.Injector(rng, [("lock", 2, lock), ("long-lock", 1, long_lock), ("disk", 2, disk),
+                                             ("kill", 2, kill)])
             injector.start()
             workers = drive(senders, rng, seconds)
             time.sleep(seconds)

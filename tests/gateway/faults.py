@@ -125,9 +125,11 @@ class Restartable:
 class Injector(threading.Thread):
     """Injects faults at random until stop() is called: after a pause drawn
     from gap seconds, one fault drawn (by weight) from kinds, each a
-    (name, weight, function(rng, stop_event) -> description or None). Faults
-    run one at a time, so a restart never meets a file size limit half set.
-    Counts and a timeline are kept; an exception stops it and is kept."""
+    (name, weight, function(rng, stop_event) -> description or None); the
+    first ones are each kind once, in a random order, so that every run
+    meets every kind. Faults run one at a time, so a restart never meets a
+    file size limit half set. Counts and a timeline are kept; an exception
+    stops it and is kept."""
 
     def __init__(self, rng, kinds, gap=(0.3, 1.2), start_after=1.0, log=print):
         super().__init__(daemon=True)
@@ -155,8 +157,10 @@ class Injector(threading.Thread):
             names = [k[0] for k in self.kinds]
             weights = [k[1] for k in self.kinds]
             functions = {k[0]: k[2] for k in self.kinds}
+            first = list(names)
+            self.rng.shuffle(first)
             while not self._halt.is_set():
-                name = self.rng.choices(names, weights)[0]
+                name = first.pop() if first else self.rng.choices(names, weights)[0]
                 at = time.monotonic() - self._started_at
                 what = functions[name](self.rng, self._halt)
                 if what is not None:
