@@ -119,6 +119,7 @@ def main():
             if killed:
                 say(f"{len(killed)} sender(s) still running at the deadline, killed: {killed[:5]}")
             failed = chaos_audit.report(violations, counts, injector.counts, started, "FISKIL_CHAOS_SEED", seed)
+            chaos_audit.refusal_reasons(gateways)
             if failed:
                 for i, g in enumerate(gateways):
                     say(f"--- gateway {i} stderr (tail) ---\n" + g.get().stderr()[-2000:])

@@ -301,12 +301,36 @@ def report(violations, counts, injected, started, seed_name, seed):
     for key, name in names.items():
         v = violations[key]
         say(f"{name}: {'ok' if not v else f'{len(v)} violation(s)'}")
+        if key == "a" and v:
+            by = {}
+            for line in v:
+                word = next((w for w in ("accepted", "after_revocation", "superseded", "duplicate") if w in line), "?")
+                kind = "consent" if "(consent." in line else "other"
+                by[f"{kind} events answered {word}"] = by.get(f"{kind} events answered {word}", 0) + 1
+            say("    by kind: " + ", ".join(f"{k}: {n}" for k, n in sorted(by.items())))
         for line in v[:15]:
             say("   ", line)
         failed += len(v)
     if failed:
         say(f"FAILED; replay the fault schedule with {seed_name}={seed}")
     return failed
+
+
+def refusal_reasons(restartables):
+    """Why deliveries were refused: the gateways' delivery_refused log lines
+    (every start of each), counted by status and error."""
+    reasons = {}
+    for r in restartables:
+        for g in r.history:
+            for line in g.stderr().splitlines():
+                if "event=delivery_refused" not in line:
+                    continue
+                status = line.split(" status=", 1)[1].split(" ", 1)[0] if " status=" in line else "?"
+                error = line.split(' error="', 1)[1].split('"', 1)[0] if ' error="' in line else "?"
+                key = f"{status} {error}"
+                reasons[key] = reasons.get(key, 0) + 1
+    say("refusals logged by the gateways: " + ("; ".join(f"{k}: {v}" for k, v in
+                                                       sorted(reasons.items(), key=lambda kv: -kv[1])[:8]) or "none"))
 
 
 def journal_records(path):
@@ -373,6 +397,7 @@ def main():
             if killed:
                 say(f"{len(killed)} sender(s) still running at the deadline, killed: {killed[:5]}")
             failed = report(violations, counts, injector.counts, started, "FISKIL_CHAOS_SEED", seed)
+            refusal_reasons([gateway])
             if failed:
                 say("--- gateway stderr (tail) ---\n" + gateway.get().stderr()[-3000:])
             return 1 if failed else 0

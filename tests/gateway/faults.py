@@ -97,6 +97,7 @@ class Restartable:
         self._lock = threading.Lock()
         self.current = start(None)
         self.port = getattr(self.current, "port", None)
+        self.history = [self.current]  # every start, for their logs
 
     def get(self):
         with self._lock:
@@ -111,6 +112,7 @@ class Restartable:
             for _ in range(attempts):  # the port may still be held for a moment
                 try:
                     self.current = self._start(self.port)
+                    self.history.append(self.current)
                     return
                 except AssertionError as e:
                     last = e
