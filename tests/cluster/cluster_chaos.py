@@ -22,6 +22,7 @@ Every process is stopped at the end, even on failure.
 import os
 import pathlib
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,8 @@ def main():
     if len(sys.argv) != 2 or not harness.GATEWAY or not chaos_audit.TOOL:
         print("usage: FISKIL_GATEWAY=... FISKIL_WEBHOOK=... cluster_chaos.py STREAM_CHECK", file=sys.stderr)
         return 2
+    # meson's timeout sends SIGTERM: unwind, so that every process started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     stream_check = sys.argv[1]
     seed = int(os.environ.get("FISKIL_CHAOS_SEED", str(random.SystemRandom().randrange(1 << 32))))
     seconds = float(os.environ.get("FISKIL_CHAOS_SECONDS", "25"))
@@ -68,6 +71,7 @@ def main():
         (tmp / "logs").mkdir()
         gateways = []
         injector = None
+        senders = None
         try:
             def starter(i):
                 workdir = tmp / f"gw{i}"
@@ -89,9 +93,10 @@ def main():
                 node = r.choice(cluster.nodes)
                 down = round(r.uniform(0.2, 2.0), 2)
                 node.kill()
-                time.sleep(down)
+                stop.wait(down)
                 node.start()
-                cluster.wait_ready(timeout=60)
+                if not stop.is_set():
+                    cluster.wait_ready(timeout=60)
                 return f"nats node {node.name} SIGKILLed, restarted after {down} s"
 
             def gateway_kill(r, stop):
@@ -128,9 +133,10 @@ def main():
             print(cluster.logs()[-6000:], file=sys.stderr)
             raise
         finally:
+            if senders is not None:
+                senders.close()
             if injector is not None and injector.is_alive():
                 injector.stop()
-            chaos_audit._stop_senders()
             for g in gateways:
                 g.kill()
             harness.stop_all()

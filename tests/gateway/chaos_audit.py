@@ -87,19 +87,28 @@ class Senders:
         self.secret_file = str(secret_file)
         self.lock = threading.Lock()
         self.runs = []  # (name, consent or None, log path, Popen)
-        self.timeouts = 0
+        self.closed = False
+
+    def close(self):
+        """No sender starts after this; every running one is killed."""
+        with self.lock:
+            self.closed = True
+        _stop_senders()
 
     def start(self, name, args, consent=None):
+        """Starts a sender; None once closed."""
         log = self.workdir / f"{name}.jsonl"
         err = self.workdir / f"{name}.stderr"
         command = [TOOL, "send", *self.urls, "--secret-file", self.secret_file, "--log", "--retries", str(RETRIES),
                    "--time-scale", str(TIME_SCALE), "--timeout", SENDER_TIMEOUT, *args]
         if consent is not None:
             command += ["--consent", consent]
-        with open(log, "wb") as out, open(err, "wb") as error:
-            p = subprocess.Popen(command, stdout=out, stderr=error, start_new_session=True)
-        _senders.append(p)
         with self.lock:
+            if self.closed:
+                return None
+            with open(log, "wb") as out, open(err, "wb") as error:
+                p = subprocess.Popen(command, stdout=out, stderr=error, start_new_session=True)
+            _senders.append(p)
             self.runs.append((name, consent, log, p))
         return p
 
@@ -161,6 +170,8 @@ def drive(senders, rng, seconds, plain_senders=3, rate=45, consent_workers=4):
             for e in CONSENT_CHAIN:
                 args += ["--event", e]
             p = senders.start(f"consent{worker}-{n:03d}", args, consent=consent)
+            if p is None:
+                return
             p.wait()
             n += 1
 
@@ -342,6 +353,8 @@ def main():
     if not harness.GATEWAY or not TOOL:
         print("FISKIL_GATEWAY and FISKIL_WEBHOOK must name the gateway and the tool", file=sys.stderr)
         return 2
+    # meson's timeout sends SIGTERM: unwind, so that every process started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seed = int(os.environ.get("FISKIL_CHAOS_SEED", str(random.SystemRandom().randrange(1 << 32))))
     seconds = float(os.environ.get("FISKIL_CHAOS_SECONDS", "25"))
     say(f"FISKIL_CHAOS_SEED={seed} (set it to replay the fault schedule); gateway {harness.GATEWAY}")
@@ -355,6 +368,7 @@ def main():
             lambda port: harness.Gateway(tmp, *gateway_args,
                                          listen="127.0.0.1:%d" % (port or 0)))
         injector = None
+        senders = None
         try:
             def lock(r, stop, shortest=0.5, longest=3.0):
                 seconds = round(r.uniform(shortest, longest), 2)
@@ -402,9 +416,10 @@ def main():
                 say("--- gateway stderr (tail) ---\n" + gateway.get().stderr()[-3000:])
             return 1 if failed else 0
         finally:
+            if senders is not None:
+                senders.close()
             if injector is not None and injector.is_alive():
                 injector.stop()
-            _stop_senders()
             gateway.kill()
             harness.stop_all()
 
