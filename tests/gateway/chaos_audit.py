@@ -57,7 +57,6 @@ PLAIN_EVENTS = ["banking.accounts.sync.completed", "banking.transactions.sync.co
 # One consent's life, played by one sender process: shuffled (--reorder),
 # with an update after the revocation and copies (--duplicate).
 CONSENT_CHAIN = ["consent.received", "consent.updated", "consent.updated", "consent.revoked", "consent.updated"]
-WRITTEN = ("accepted", "duplicate")  # 2xx outcomes that rest on the delivery's own row
 
 _senders = []
 
@@ -143,9 +142,6 @@ class Senders:
                 a["sender"] = name
                 rows.append(a)
         return rows
-
-    def stderr_of(self, name):
-        return (self.workdir / f"{name}.stderr").read_text(errors="replace")
 
 
 def drive(senders, rng, seconds, plain_senders=3, rate=45, consent_workers=4):
