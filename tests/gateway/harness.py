@@ -83,12 +83,15 @@ def fixture_deliveries(secret=SECRET):
 
 
 class Gateway:
-    def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None, preexec_fn=None):
+    def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None, listen="127.0.0.1:0",
+                 preexec_fn=None):
+        """listen: another HOST:PORT, for a restart on the port an earlier
+        start got (a sender's URL is fixed)."""
         self.workdir = pathlib.Path(workdir)
         self.journal = self.workdir / journal if journal != ":memory:" else journal
         if secrets is None:
             secrets = [FIXTURES / "secret.b64", FIXTURES / "secret_rotated.b64"]
-        command = [GATEWAY, "--listen", "127.0.0.1:0", "--journal", str(self.journal)]
+        command = [GATEWAY, "--listen", listen, "--journal", str(self.journal)]
         for s in secrets:
             command += ["--secret-file", str(s)]
         command += list(args)
