@@ -103,6 +103,10 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            unless --stream-replicas 1 is given: not durable)
   --stream-storage KIND    file (default) or memory (not durable)
   --consent-bucket NAME    the key-value bucket of consent states (default fiskil-consents)
+  --consent-bucket-replicas N  replicas of the consent bucket when it is created: 1, 3, 5,
+                           or 0 for the stream's (default 1: on nats-server before
+                           2.9.21 a replicated bucket's compare-and-set can let two
+                           gateways both win; docs/jetstream.md)
   --max-age DURATION       oldest publish_time accepted (default 65m)
   --max-future-skew DURATION  furthest-ahead publish_time accepted (default 5m)
   --message-capacity N     message ids held in memory (default 65536)
@@ -216,6 +220,9 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
                          });
       if (!valid) return bad("expected letters, digits, '-' and '_'");
       (name == "--stream" ? out.stream : out.consent_bucket) = value;
+    } else if (name == "--consent-bucket-replicas") {
+      if (value != "0" && value != "1" && value != "3" && value != "5") return bad("expected 0, 1, 3 or 5");
+      out.consent_bucket_replicas = value[0] - '0';
     } else if (name == "--stream-replicas") {
       if (value != "1" && value != "3" && value != "5") return bad("expected 1, 3 or 5");
       out.stream_replicas = value[0] - '0';

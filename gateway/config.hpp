@@ -25,6 +25,7 @@ struct config {
   std::string storage = "sqlite";                 // which storage backend (see storage_factory.hpp)
   std::string nats_url;                           // --nats URL selects the JetStream backend
   std::string stream = "FISKIL";                  // --stream: the JetStream stream
+  int consent_bucket_replicas = 1;               // --consent-bucket-replicas (0: as the stream)
   int stream_replicas = 0;                        // --stream-replicas: of the stream and the consent bucket (0: 3 on a cluster of 3+, else refuse)
   std::string stream_storage = "file";            // --stream-storage file|memory
   std::string consent_bucket = "fiskil-consents"; // --consent-bucket: the consent states' key-value bucket

@@ -259,7 +259,7 @@ struct jetstream_store::impl {
       cfg.Bucket = options.consent_bucket.c_str();
       cfg.History = 1;
       cfg.TTL = options.duplicate_window.count();
-      cfg.Replicas = replicas.load();
+      cfg.Replicas = options.consent_bucket_replicas != 0 ? options.consent_bucket_replicas : replicas.load();
       cfg.StorageType = options.memory_storage ? js_MemoryStorage : js_FileStorage;
       s = js_CreateKeyValue(&bucket, js, &cfg);
       if (s == NATS_OK) log("jetstream: created consent bucket " + options.consent_bucket);
@@ -595,15 +595,21 @@ struct jetstream_store::impl {
   stored publish_consent(const record& r, const std::string& key, const consent_value& claimed,
                          std::uint64_t revision) {
     stored what = stored::unavailable;
+    bool sent = false;
     if (options.test_fail_publish && options.test_fail_publish(r)) {
-      ++pub_failed;
+      ++pub_failed;  // never left the process
     } else {
+      sent = true;
       what = publish_sync(r);
     }
     if (what == stored::unavailable) {
-      // Best effort: a failed clear leaves the pending event to the next
-      // event's resolution.
-      if (!(options.test_skip_clear && options.test_skip_clear(r))) {
+      // A publish that was sent and not acknowledged may still be stored
+      // (a paused server, a fail-over): the event stays pending, and the
+      // next event of the consent resolves it against the stream once it is
+      // stale (cluster-chaos found an update stored after the revocation
+      // that had cleared it). Only one that never left is cleared at once;
+      // best effort: a failed clear leaves it to that resolution too.
+      if (!sent && !(options.test_skip_clear && options.test_skip_clear(r))) {
         std::uint64_t rev = revision;
         if (cas(key, drop_pending(claimed), rev)) ++c_cleared;
       }
@@ -672,6 +678,24 @@ struct jetstream_store::impl {
             // may still have been applied): read again and decide again.
             ++c_cas_failed;
             continue;
+          }
+          // nats-server before 2.9.21 checks the expected revision before
+          // proposing, not when applying (nats-io/nats-server#4320): two
+          // replicas racing on one consent can both win. Read the value back
+          // through the leader: if another claim was applied after this one,
+          // leave the consent to it (503; the provider retries). This
+          // narrows the race to claims applied after the read; it does not
+          // close it (docs/jetstream.md, "Consent order on nats-server 2.9").
+          {
+            std::optional<consent_value> now_value;
+            std::uint64_t now_revision = 0;
+            if (read_value(key, now_value, now_revision) == read_result::failed) return stored::unavailable;
+            if (now_revision != revision || !now_value || !now_value->pending ||
+                now_value->pending->message_id != r.message_id) {
+              ++c_cas_failed;
+              log("jetstream: consent " + key + ": another replica's claim was applied after this one; retry");
+              return stored::unavailable;
+            }
           }
           ++c_newer;
           return publish_consent(r, key, claimed, revision);

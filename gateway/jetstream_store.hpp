@@ -33,6 +33,14 @@ struct jetstream_options {
   // choose: 3 when the server says its cluster has three or more servers;
   // with fewer, open refuses (one replica must be asked for explicitly).
   int replicas = 0;
+  // consent_bucket_replicas: replicas of the consent bucket when it is
+  // created; 0: the stream's. One by default: nats-server before 2.9.21
+  // checks a key-value compare-and-set before proposing it to its replicas,
+  // not when applying it (nats-io/nats-server#4320), so on a replicated
+  // bucket two gateways racing on one consent can both win; a one-replica
+  // bucket checks and stores under one lock (docs/jetstream.md, "Consent
+  // order on nats-server 2.9").
+  int consent_bucket_replicas = 1;
   // memory_storage keeps the stream and the bucket in memory (file
   // storage by default).
   bool memory_storage = false;

@@ -26,6 +26,7 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
   options.servers = flags.nats_url;
   options.stream = flags.stream;
   options.replicas = flags.stream_replicas;
+  options.consent_bucket_replicas = flags.consent_bucket_replicas;
   options.memory_storage = flags.stream_storage == "memory";
   options.consent_bucket = flags.consent_bucket;
   // The stream's duplicate window is the receiver's retention, so that every
