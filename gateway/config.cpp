@@ -118,6 +118,17 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --threads N              I/O threads (default: one per core)
   --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
                            with -Dcrypto=openssl only; otherwise use a TLS terminator)
+  --forward URL            forward each kept delivery to the application at this http URL,
+                           signed the Standard Webhooks way (docs/forward.md; journal only)
+  --forward-secret-file F  the forwarding signing secret, whsec_<base64> or base64 (SIGHUP re-reads)
+  --forward-timeout DURATION  one attempt, connect to response (default 15s)
+  --forward-concurrency N  keep-alive connections to the application (default 8)
+  --forward-rate N         attempts per second at most (default: no limit)
+  --forward-max-attempts N then the delivery is a dead letter (default 20)
+  --forward-max-age DURATION  or after this long since its first attempt (default 24h)
+  --forward-backoff-base DURATION  the first retry's delay, doubling each time (default 1s)
+  --forward-backoff-max DURATION  the longest delay between attempts (default 1h)
+  --forward-poll DURATION  how often new journal rows are looked for (default 50ms)
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --help                   this text
 
@@ -240,6 +251,25 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       out.tls_cert = value;
     } else if (name == "--tls-key") {
       out.tls_key = value;
+    } else if (name == "--forward") {
+      // Forwarding (docs/forward.md): one block, checked in forwarder::start too.
+      if (value.empty()) return bad("expected http://HOST[:PORT][/PATH]");
+      out.forward.url = value;
+    } else if (name == "--forward-secret-file") {
+      out.forward.secret_file = value;
+    } else if (name == "--forward-timeout" || name == "--forward-max-age" || name == "--forward-backoff-base" ||
+               name == "--forward-backoff-max" || name == "--forward-poll") {
+      if (!parse_duration(value, duration) || duration.count() == 0) return bad("expected a duration such as 15s, 24h");
+      if (name == "--forward-timeout") out.forward.timeout = duration;
+      if (name == "--forward-max-age") out.forward.max_age = duration;
+      if (name == "--forward-backoff-base") out.forward.backoff_base = duration;
+      if (name == "--forward-backoff-max") out.forward.backoff_max = duration;
+      if (name == "--forward-poll") out.forward.poll = duration;
+    } else if (name == "--forward-concurrency" || name == "--forward-max-attempts" || name == "--forward-rate") {
+      if (!parse_unsigned(value, number) || number == 0 || number > 100000) return bad("expected a whole number from 1 to 100000");
+      if (name == "--forward-concurrency") out.forward.concurrency = number;
+      if (name == "--forward-max-attempts") out.forward.max_attempts = static_cast<int>(number);
+      if (name == "--forward-rate") out.forward.rate = static_cast<double>(number);
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "forward_options.hpp"
+
 namespace fiskil::gateway {
 
 // config is every flag of fiskil-gateway, with its default.
@@ -45,6 +47,7 @@ struct config {
   unsigned threads = 0;               // 0: one per core
   std::string tls_cert, tls_key;
   bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal
+  forward_options forward;            // --forward and its flags (docs/forward.md)
 };
 
 // parse_result says what parse_command_line found.

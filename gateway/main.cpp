@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "admission.hpp"
 #include "config.hpp"
+#include "forwarder.hpp"
 #include "in_flight.hpp"
+#include "journal_command.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "routes.hpp"
@@ -22,6 +25,8 @@
 namespace gw = fiskil::gateway;
 
 int main(int argc, char** argv) {
+  // fiskil-gateway journal ...: the journal's commands (docs/forward.md).
+  if (argc > 1 && std::string_view(argv[1]) == "journal") return gw::run_journal_command(argc - 1, argv + 1);
   gw::block_signals();
   gw::config flags;
   std::string message;
@@ -63,6 +68,22 @@ int main(int argc, char** argv) {
     admission->attach(*store);
     admission->warm();
   }
+  // --forward: a journal consumer on threads of its own (docs/forward.md).
+  std::unique_ptr<gw::forwarder> forwarding;
+  if (!flags.forward.url.empty()) {
+    if (flags.empty_server || flags.storage != "sqlite") {
+      std::fprintf(stderr, "fiskil-gateway: --forward works with the SQLite journal only (JetStream: not yet)\n");
+      return 64;
+    }
+    forwarding = gw::forwarder::start(
+        flags.forward, flags.journal,
+        std::chrono::duration_cast<std::chrono::milliseconds>(flags.journal_busy_timeout), message);
+    if (!forwarding) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      if (store) store->stop();
+      return 1;
+    }
+  }
 
   // Made before the routes and destroyed after the store stops: the store's
   // last answers settle deliveries in it.
@@ -71,6 +92,7 @@ int main(int argc, char** argv) {
   gw::routes_options route_options;
   route_options.path = flags.path;
   route_options.ready_pending_age = flags.ready_pending_age;
+  if (forwarding) route_options.more_metrics = [&forwarding](std::string& out) { forwarding->write_metrics(out); };
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
@@ -87,6 +109,7 @@ int main(int argc, char** argv) {
     std::string bound;
     if (!http.listen(bound, message)) {
       std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      if (forwarding) forwarding->stop();
       if (store) store->stop();
       return 1;
     }
@@ -97,6 +120,7 @@ int main(int argc, char** argv) {
              {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal}});
     gw::signal_thread signals(
         [&] {
+          if (forwarding) forwarding->reload();
           if (!admission) return;
           std::string why;
           if (!admission->reload(why))
@@ -115,6 +139,7 @@ int main(int argc, char** argv) {
         });
     http.run();
     signals.stop();
+    if (forwarding) forwarding->stop();
     // Before the server is destroyed: the journal's pending callbacks hold
     // connections, which must be released while the server's io_context
     // still exists.

@@ -50,6 +50,8 @@ struct routes_options {
   // ready_pending_age: /readyz fails while a delivery has waited for the
   // store longer than this.
   std::chrono::nanoseconds ready_pending_age = std::chrono::seconds{3};
+  // more_metrics, when set, appends to /metrics (the forwarder's).
+  std::function<void(std::string&)> more_metrics;
 };
 
 // routes answers POST <path> (deliveries), GET /healthz, /readyz, /metrics;
