@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS forward_state (
   last_status     INTEGER,
   last_error      TEXT,
   updated_ns      INTEGER NOT NULL,
+  event           TEXT,     -- a dead letter's copy of its delivery, so that
+  received_ns     INTEGER,  -- pruning the journal (--keep) never takes away
+  body            BLOB,     -- what a redrive needs
   PRIMARY KEY (dest, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS forward_state_by_state ON forward_state (dest, state, seq);
@@ -34,6 +37,13 @@ CREATE TABLE IF NOT EXISTS forward_meta (
   PRIMARY KEY (dest, key)
 ) WITHOUT ROWID;
 )";
+
+// The order key: the journal's consent_id (consent events), else the body's
+// data.consent_id (every Fiskil event carries one; arrangementId in the
+// guide's legacy example).
+#define FORWARD_ORDER_KEY(d)                                                                                \
+  "COALESCE(" d ".consent_id, CASE WHEN json_valid(CAST(" d ".body AS TEXT)) THEN COALESCE(json_extract(CAST(" d \
+  ".body AS TEXT), '$.data.consent_id'), json_extract(CAST(" d ".body AS TEXT), '$.data.arrangementId')) END)"
 
 // The cursor of dest: below its lowest pending delivery, else at 'scanned'.
 constexpr const char* cursor_sql =
@@ -232,14 +242,10 @@ bool forward_journal::scan(std::int64_t now_ns, int limit, int& added, std::stri
   transaction t(db_);
   if (!t.begin(error)) return false;
   {
-    // The order key: the journal's consent_id (consent events), else the
-    // body's data.consent_id (every Fiskil event carries one).
     stmt s(db_,
            "INSERT OR IGNORE INTO forward_state (dest, seq, message_id, order_key, state, attempts, next_attempt_ns,"
-           " series_start_ns, updated_ns) SELECT ?1, seq, message_id, COALESCE(consent_id, CASE WHEN"
-           " json_valid(CAST(body AS TEXT)) THEN COALESCE(json_extract(CAST(body AS TEXT), '$.data.consent_id'),"
-           " json_extract(CAST(body AS TEXT), '$.data.arrangementId')) END), 'pending', 0, ?2, ?2, ?2"
-           " FROM deliveries WHERE seq > ?3 AND seq <= ?4");
+           " series_start_ns, updated_ns) SELECT ?1, d.seq, d.message_id, " FORWARD_ORDER_KEY("d")
+           ", 'pending', 0, ?2, ?2, ?2 FROM deliveries d WHERE d.seq > ?3 AND d.seq <= ?4");
     if (!s.ok()) return fail(db_, error);
     s.text(1, dest_).integer(2, now_ns).integer(3, scanned_).integer(4, top);
     if (s.step() != SQLITE_DONE) return fail(db_, error);
@@ -277,9 +283,10 @@ bool forward_journal::candidates(int limit, std::vector<forward_candidate>& out,
 bool forward_journal::load(std::int64_t seq, forward_job& out, std::string& error) {
   error.clear();
   stmt s(db_,
-         "SELECT d.message_id, d.event, d.body, d.received_time_ns, f.attempts, f.series_start_ns, f.order_key"
-         " FROM forward_state f JOIN deliveries d ON d.seq = f.seq WHERE f.dest = ?1 AND f.seq = ?2"
-         " AND f.state = 'pending'");
+         "SELECT f.message_id, COALESCE(d.event, f.event), COALESCE(d.body, f.body),"
+         " COALESCE(d.received_time_ns, f.received_ns), f.attempts, f.series_start_ns, f.order_key"
+         " FROM forward_state f LEFT JOIN deliveries d ON d.seq = f.seq WHERE f.dest = ?1 AND f.seq = ?2"
+         " AND f.state = 'pending' AND (d.seq IS NOT NULL OR f.body IS NOT NULL)");
   if (!s.ok()) return fail(db_, error);
   s.text(1, dest_).integer(2, seq);
   const int rc = s.step();
@@ -322,6 +329,12 @@ bool forward_journal::record(std::span<const forward_outcome> outcomes, std::str
     s.integer(8, o.next_attempt_ns);
     if (s.step() != SQLITE_DONE) return fail(db_, error);
     pause = pause || o.pause;
+    if (o.state == "dead") {
+      stmt keep(db_,
+                "UPDATE forward_state SET (event, received_ns, body) = (SELECT event, received_time_ns, body FROM"
+                " deliveries WHERE seq = ?2) WHERE dest = ?1 AND seq = ?2 AND body IS NULL");
+      if (!keep.ok() || keep.text(1, dest_).integer(2, o.seq).step() != SQLITE_DONE) return fail(db_, error);
+    }
   }
   if (pause) {
     stmt p(db_,
@@ -330,6 +343,18 @@ bool forward_journal::record(std::span<const forward_outcome> outcomes, std::str
     if (!p.ok() || p.text(1, dest_).step() != SQLITE_DONE) return fail(db_, error);
   }
   return move_cursor(error) && t.commit(error);
+}
+
+bool forward_journal::forget_pruned(int& removed, std::string& error) {
+  removed = 0;
+  stmt s(db_,
+         "DELETE FROM forward_state WHERE dest = ?1 AND seq IN (SELECT seq FROM forward_state WHERE dest = ?1 AND"
+         " state = 'delivered' AND seq < (SELECT COALESCE(MIN(seq), 0) FROM deliveries) ORDER BY seq LIMIT 1000)");
+  if (!s.ok()) return fail(db_, error);
+  s.text(1, dest_);
+  if (s.step() != SQLITE_DONE) return fail(db_, error);
+  removed = sqlite3_changes(db_);
+  return true;
 }
 
 bool forward_journal::paused(bool& out, std::string& error) {
@@ -403,7 +428,7 @@ bool status(sqlite3* db, std::int64_t now_ns, std::vector<destination_status>& o
 
 bool list(sqlite3* db, bool dead, std::vector<listed>& out, std::string& error) {
   stmt s(db,
-         "SELECT f.dest, f.seq, f.message_id, COALESCE(d.event, ''), f.state, f.attempts, COALESCE(f.last_status, 0),"
+         "SELECT f.dest, f.seq, f.message_id, COALESCE(d.event, f.event, ''), f.state, f.attempts, COALESCE(f.last_status, 0),"
          " COALESCE(f.last_error, ''), f.next_attempt_ns FROM forward_state f LEFT JOIN deliveries d ON d.seq = f.seq"
          " WHERE f.state = ?1 ORDER BY f.dest, f.seq");
   if (!s.ok()) return fail(db, error);
@@ -446,7 +471,8 @@ bool replay(sqlite3* db, const std::string& id, std::optional<std::int64_t> sinc
   // below its 'scanned'); the others will send it anyway.
   stmt s(db,
          "INSERT INTO forward_state (dest, seq, message_id, order_key, state, attempts, next_attempt_ns,"
-         " series_start_ns, updated_ns) SELECT m.dest, d.seq, d.message_id, d.consent_id, 'pending', 0, ?1, ?1, ?1"
+         " series_start_ns, updated_ns) SELECT m.dest, d.seq, d.message_id, " FORWARD_ORDER_KEY("d")
+         ", 'pending', 0, ?1, ?1, ?1"
          " FROM deliveries d JOIN forward_meta m ON m.key = 'scanned' AND d.seq <= CAST(m.value AS INTEGER)"
          " WHERE (?2 = '' OR d.message_id = ?2) AND (?3 IS NULL OR d.received_time_ns >= ?3)"
          " AND (?4 = '' OR d.event = ?4) AND true"

@@ -9,8 +9,9 @@
 // Its tables, next to the journal's own:
 //   forward_state (dest, seq, message_id, order_key, state, attempts,
 //                  next_attempt_ns, series_start_ns, last_status,
-//                  last_error, updated_ns): one row per delivery and
-//                  destination; state pending | delivered | dead;
+//                  last_error, updated_ns, and for a dead letter a copy of
+//                  its event, received_ns and body): one row per delivery
+//                  and destination; state pending | delivered | dead;
 //   forward_meta (dest, key, value): 'scanned' (the highest journal seq
 //                  taken into forward_state) and 'paused' ('1' after a 410).
 // and its cursor in consumer_cursor, named forward:<URL>: the journal seq
@@ -89,6 +90,9 @@ class forward_journal {
   bool load(std::int64_t seq, forward_job& out, std::string& error);
   // record writes the outcomes and moves the cursor, in one transaction.
   bool record(std::span<const forward_outcome> outcomes, std::string& error);
+  // forget_pruned deletes up to 1000 delivered rows whose journal row was
+  // pruned (--keep). Dead letters stay, with their copy of the delivery.
+  bool forget_pruned(int& removed, std::string& error);
   bool paused(bool& out, std::string& error);
   bool set_paused(bool paused, std::string& error);
   bool gauges(std::int64_t now_ns, forward_gauges& out, std::string& error);

@@ -235,7 +235,7 @@ class sqlite_forwarder final : public forwarder {
     std::unordered_set<std::int64_t> busy_seqs;
     std::unordered_set<std::string> busy_keys;
     std::size_t busy = 0;
-    std::int64_t next_scan = 0, next_gauges = 0;
+    std::int64_t next_scan = 0, next_gauges = 0, next_forget = 0;
     bool paused = false;
     double tokens = options_.rate > 0 ? std::max(1.0, options_.rate) : 0;
     std::int64_t last_refill = steady_ns();
@@ -310,6 +310,11 @@ class sqlite_forwarder final : public forwarder {
           paused = p;
         }
         next_scan = steady + (added == scan_batch ? 0 : options_.poll.count());
+      }
+      if (steady >= next_forget) {
+        int removed = 0;
+        (void)journal_->forget_pruned(removed, error);
+        next_forget = steady + (removed == 1000 ? 0 : 10'000'000'000);
       }
       if (steady >= next_gauges) {
         refresh_gauges(now);

@@ -329,6 +329,15 @@ def test_dead(tmp):
         out = journal_command(g, "list", "--dead")
         check(dead_id in out.stdout and "last_status=500" in out.stdout, f"journal list --dead: {out.stdout}")
         check("dead_letters 1" in journal_command(g, "status").stdout, "journal status: dead_letters")
+        # The dead letter keeps a copy of its delivery: pruning the journal
+        # row (as --keep would) does not stop a redrive.
+        import sqlite3
+        copy = journal_rows(g.journal, f"SELECT body FROM forward_state WHERE message_id = '{dead_id}'")
+        check(copy and bytes(copy[0][0]) == body, "the dead letter has no copy of its body")
+        db = sqlite3.connect(str(g.journal), timeout=10)
+        db.execute("DELETE FROM deliveries WHERE message_id = ?", (dead_id,))
+        db.commit()
+        db.close()
         # Redrive: a new series of attempts; delivered now.
         failing.clear()
         out = journal_command(g, "redrive", "--id", dead_id)
@@ -336,6 +345,8 @@ def test_dead(tmp):
         check(app.wait_for(lambda: dead_id in app.delivered_ids(), 10), "redriven dead letter not delivered")
         last = [r for r in app.snapshot() if r.id == dead_id][-1]
         check(last.headers["x-fiskil-delivery-attempt"] == "1" and last.valid, "redrive: attempt 1 again, verified")
+        check(last.body == body and last.headers.get("x-fiskil-event") == "banking.accounts.sync.completed",
+              "redrive of a pruned dead letter: not the same body and event")
         check(journal_command(g, "redrive", "--id", dead_id).returncode == 1, "redrive of a non-dead id: not 1")
         # Replay: the same webhook-id again.
         n = len([r for r in app.snapshot() if r.id == next_id])
@@ -343,11 +354,20 @@ def test_dead(tmp):
         check(out.returncode == 0 and "replaying 1" in out.stdout, f"replay: {out.stdout} {out.stderr}")
         check(app.wait_for(lambda: len([r for r in app.snapshot() if r.id == next_id]) == n + 1, 10),
               "replay did not re-send")
-        # Replay by time and event.
+        # Replay by time and event: of the journal's rows (the pruned dead
+        # letter's is gone), those of that event.
+        b3, s3 = delivery(uuid.uuid4(), event="energy.usage.sync.completed", consent_id="c-other")
+        g.post(b3, s3)
+        check(app.wait_for(lambda: len(app.delivered_ids()) == 3, 10), "the third delivery did not arrive")
         before = len(app.snapshot())
         out = journal_command(g, "replay", "--since", "1h", "--event", "banking.accounts.sync.completed")
-        check(out.returncode == 0 and "replaying 2" in out.stdout, f"replay --since --event: {out.stdout}")
-        check(app.wait_for(lambda: len(app.snapshot()) == before + 2, 10), "replay --since did not re-send 2")
+        check(out.returncode == 0 and "replaying 1" in out.stdout, f"replay --since --event: {out.stdout}")
+        check(app.wait_for(lambda: len(app.snapshot()) == before + 1, 10), "replay --since did not re-send 1")
+        check(app.snapshot()[-1].id == next_id, "replay --since --event re-sent the wrong delivery")
+        before = len(app.snapshot())
+        out = journal_command(g, "replay", "--since", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600)))
+        check(out.returncode == 0 and "replaying 2" in out.stdout, f"replay --since RFC 3339: {out.stdout}")
+        check(app.wait_for(lambda: len(app.snapshot()) == before + 2, 10), "replay --since RFC 3339 did not re-send 2")
         time.sleep(1.2)
         check(g.metric("fiskil_gateway_forward_dead_letters") == 0, "dead_letters metric not 0 after redrive")
         check(g.metric("fiskil_gateway_forward_backlog") == 0, "backlog not 0")
