@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS forward_state (
   PRIMARY KEY (dest, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS forward_state_by_state ON forward_state (dest, state, seq);
+CREATE INDEX IF NOT EXISTS forward_state_due ON forward_state (dest, state, next_attempt_ns);
+CREATE INDEX IF NOT EXISTS forward_state_pending_by_key ON forward_state (dest, order_key, seq)
+  WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS forward_meta (
   dest  TEXT NOT NULL,
   key   TEXT NOT NULL,
@@ -262,13 +265,18 @@ bool forward_journal::scan(std::int64_t now_ns, int limit, int& added, std::stri
   return true;
 }
 
-bool forward_journal::candidates(int limit, std::vector<forward_candidate>& out, std::string& error) {
+bool forward_journal::candidates(std::int64_t now_ns, int limit, std::vector<forward_candidate>& out,
+                                 std::int64_t& earliest_ns, std::string& error) {
   out.clear();
+  earliest_ns = INT64_MAX;
+  // Due, and the first pending delivery of its consent (or without one).
   stmt s(db_,
-         "SELECT seq, order_key, next_attempt_ns FROM forward_state WHERE dest = ?1 AND state = 'pending'"
-         " ORDER BY seq LIMIT ?2");
+         "SELECT f.seq, f.order_key, f.next_attempt_ns FROM forward_state f WHERE f.dest = ?1 AND"
+         " f.state = 'pending' AND f.next_attempt_ns <= ?3 AND (f.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM"
+         " forward_state p WHERE p.dest = ?1 AND p.order_key = f.order_key AND p.state = 'pending' AND"
+         " p.seq < f.seq)) ORDER BY f.seq LIMIT ?2");
   if (!s.ok()) return fail(db_, error);
-  s.text(1, dest_).integer(2, limit);
+  s.text(1, dest_).integer(2, limit).integer(3, now_ns);
   int rc = 0;
   while ((rc = s.step()) == SQLITE_ROW) {
     forward_candidate c;
@@ -277,7 +285,15 @@ bool forward_journal::candidates(int limit, std::vector<forward_candidate>& out,
     c.next_attempt_ns = s.i64(2);
     out.push_back(std::move(c));
   }
-  return rc == SQLITE_DONE || fail(db_, error);
+  if (rc != SQLITE_DONE) return fail(db_, error);
+  stmt next(db_,
+            "SELECT MIN(next_attempt_ns) FROM forward_state WHERE dest = ?1 AND state = 'pending' AND"
+            " next_attempt_ns > ?2");
+  if (!next.ok()) return fail(db_, error);
+  next.text(1, dest_).integer(2, now_ns);
+  if (next.step() != SQLITE_ROW) return fail(db_, error);
+  if (!next.is_null(0)) earliest_ns = next.i64(0);
+  return true;
 }
 
 bool forward_journal::load(std::int64_t seq, forward_job& out, std::string& error) {

@@ -83,8 +83,11 @@ class forward_journal {
   // scan takes up to limit journal rows past 'scanned' into forward_state
   // as pending. added says how many.
   bool scan(std::int64_t now_ns, int limit, int& added, std::string& error);
-  // candidates lists up to limit pending deliveries in seq order.
-  bool candidates(int limit, std::vector<forward_candidate>& out, std::string& error);
+  // candidates lists, in seq order, up to limit pending deliveries that are
+  // due at now_ns and the first pending one of their consent; earliest_ns
+  // is when the next not yet due one is (INT64_MAX: none).
+  bool candidates(std::int64_t now_ns, int limit, std::vector<forward_candidate>& out, std::int64_t& earliest_ns,
+                  std::string& error);
   // load reads one delivery for an attempt; false with error empty when it
   // is no longer pending or its journal row is gone.
   bool load(std::int64_t seq, forward_job& out, std::string& error);

@@ -35,8 +35,9 @@ std::int64_t steady_ns() {
       .count();
 }
 
-// The window of pending deliveries the dispatcher looks at each time.
-constexpr int candidate_window = 2048;
+// Due deliveries the dispatcher looks at each time: room for the ones in
+// flight (listed again) and for --forward-concurrency more.
+int candidate_window(std::size_t concurrency) { return static_cast<int>(std::min<std::size_t>(2 * concurrency + 256, 1 << 20)); }
 // New journal rows taken in per transaction.
 constexpr int scan_batch = 1000;
 
@@ -237,7 +238,9 @@ class sqlite_forwarder final : public forwarder {
     std::size_t busy = 0;
     std::int64_t next_scan = 0, next_gauges = 0, next_forget = 0;
     bool paused = false;
-    double tokens = options_.rate > 0 ? std::max(1.0, options_.rate) : 0;
+    // --forward-rate: one token every 1/rate seconds, at most one banked: attempts
+    // are spaced at least 1/rate apart (no bursts).
+    double tokens = options_.rate > 0 ? 1.0 : 0;
     std::int64_t last_refill = steady_ns();
     std::string error;
     bool failing = false;
@@ -324,22 +327,15 @@ class sqlite_forwarder final : public forwarder {
       // 3. Dispatch: the first pending delivery of each consent, when due.
       if (!paused && busy < options_.concurrency && !failing) {
         if (options_.rate > 0) {
-          tokens = std::min(std::max(1.0, options_.rate),
-                            tokens + options_.rate * static_cast<double>(steady - last_refill) / 1e9);
+          tokens = std::min(1.0, tokens + options_.rate * static_cast<double>(steady - last_refill) / 1e9);
           last_refill = steady;
         }
-        if (journal_->candidates(candidate_window, candidates, error)) {
-          std::unordered_set<std::string> seen_keys;
-          std::int64_t earliest = INT64_MAX;
+        std::int64_t earliest = INT64_MAX;
+        if (journal_->candidates(now, candidate_window(options_.concurrency), candidates, earliest, error)) {
           for (const forward_candidate& c : candidates) {
             if (busy >= options_.concurrency) break;
-            if (c.order_key && !seen_keys.insert(*c.order_key).second) continue;  // not the first of its consent
-            if (busy_seqs.count(c.seq) != 0) continue;
+            if (busy_seqs.count(c.seq) != 0) continue;  // in flight
             if (c.order_key && busy_keys.count(*c.order_key) != 0) continue;
-            if (c.next_attempt_ns > now) {
-              earliest = std::min(earliest, c.next_attempt_ns);
-              continue;
-            }
             if (options_.rate > 0 && tokens < 1) {
               earliest = std::min<std::int64_t>(earliest, now + static_cast<std::int64_t>(1e9 / options_.rate));
               break;

@@ -5,7 +5,7 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/forward/run.py GROUP
 
-GROUP is one of: headers, retries, order, pause, dead, crash, commands.
+GROUP is one of: headers, retries, order, pause, dead, crash, commands, limits.
 Python's standard library only; every gateway and app started here is
 stopped when the test ends, also on failure.
 """
@@ -414,6 +414,60 @@ def test_commands(tmp):
         app.close()
 
 
+# --- limits: rate, the secret reloaded, receiving while the app is slow ---
+
+def test_limits(tmp):
+    app = App(SECRET)
+    secret = write_secret(tmp)
+    g = forwarding(tmp, app, "--forward-rate", "5", "--forward-timeout", "3s", secret=secret)
+    try:
+        ids = []
+        for _ in range(15):
+            b, s = delivery(uuid.uuid4(), consent_id=str(uuid.uuid4()))
+            g.post(b, s)
+        check(app.wait_for(lambda: len(app.delivered_ids()) == 15, 15), "not all 15 delivered")
+        # One every 200 ms, no burst.
+        times = sorted(r.arrived for r in app.snapshot())
+        spread = times[-1] - times[0]
+        check(spread >= 2.5, f"--forward-rate 5: 15 requests within {spread:.2f}s")
+        busiest = max(sum(1 for t in times if t0 <= t < t0 + 1.0) for t0 in times)
+        check(busiest <= 6, f"--forward-rate 5: {busiest} requests within one second")
+        # SIGHUP re-reads the secret: the app, given the new one, verifies the next request.
+        new_secret = bytes(range(100, 132))
+        secret.write_text("whsec_" + base64.b64encode(new_secret).decode() + "\n")
+        g.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        app.secret = new_secret
+        b, s = delivery(uuid.uuid4())
+        g.post(b, s)
+        check(app.wait_for(lambda: len(app.delivered_ids()) == 16, 10), "not delivered after SIGHUP")
+        check(app.snapshot()[-1].valid, "not signed with the reloaded secret")
+        # An unusable secret file keeps the previous secret.
+        secret.write_text("not a secret\n")
+        g.signal(signal.SIGHUP)
+        check(g.logged("forward_secret_reload_failed", 5), "no forward_secret_reload_failed logged")
+        check("not a secret" not in g.stderr(), "the secret file's text is in the log")
+        b, s = delivery(uuid.uuid4())
+        g.post(b, s)
+        check(app.wait_for(lambda: len(app.delivered_ids()) == 17, 10), "not delivered after a failed reload")
+        check(app.snapshot()[-1].valid, "the previous secret was not kept")
+        # A slow app does not slow receiving.
+        app.script = lambda r: ("slow", 2.5)
+        b, s = delivery(uuid.uuid4())
+        g.post(b, s)
+        time.sleep(0.3)
+        started = time.monotonic()
+        for _ in range(20):
+            b, s = delivery(uuid.uuid4())
+            check(g.post(b, s)[0] == 200, "not accepted while the app is slow")
+        elapsed = time.monotonic() - started
+        check(elapsed < 2.0, f"20 deliveries took {elapsed:.2f}s while the app was slow")
+        check(g.get("/readyz")[0] == 200, "/readyz not 200 while the app is slow")
+    finally:
+        g.kill()
+        app.close()
+
+
 # --- crash ------------------------------------------------------------------
 
 def test_crash(tmp):
@@ -494,6 +548,7 @@ GROUPS = {
     "dead": test_dead,
     "crash": test_crash,
     "commands": test_commands,
+    "limits": test_limits,
 }
 
 
