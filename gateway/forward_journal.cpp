@@ -132,16 +132,18 @@ sqlite3* open_connection(const std::string& path, std::chrono::milliseconds busy
   }
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
   std::string why;
+  {
+    stmt has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'");
+    if (!has.ok() || has.step() != SQLITE_ROW) {
+      error = path + ": not a fiskil-gateway journal (no deliveries table)";
+      sqlite3_close_v2(db);
+      return nullptr;
+    }
+  }
   // WAL is the journal's mode already (persistent in the file); FULL: an
   // outcome is durable when the transaction returns.
   if (!exec(db, "PRAGMA synchronous=FULL", why) || !exec(db, forward_schema, why)) {
     error = path + ": " + why;
-    sqlite3_close_v2(db);
-    return nullptr;
-  }
-  stmt has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'");
-  if (!has.ok() || has.step() != SQLITE_ROW) {
-    error = path + ": not a fiskil-gateway journal (no deliveries table)";
     sqlite3_close_v2(db);
     return nullptr;
   }

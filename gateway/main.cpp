@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
     return 64;
   }
 
+  if (!flags.forward.url.empty() && (flags.empty_server || flags.storage != "sqlite")) {
+    std::fprintf(stderr, "fiskil-gateway: --forward works with the SQLite journal only (JetStream: not yet)\n");
+    return 64;
+  }
+
   gw::metrics counters(gw::admission::outcome_names(), gw::admission::event_names());
   std::unique_ptr<gw::admission> admission;
   std::unique_ptr<gw::storage> store;
@@ -71,10 +76,6 @@ int main(int argc, char** argv) {
   // --forward: a journal consumer on threads of its own (docs/forward.md).
   std::unique_ptr<gw::forwarder> forwarding;
   if (!flags.forward.url.empty()) {
-    if (flags.empty_server || flags.storage != "sqlite") {
-      std::fprintf(stderr, "fiskil-gateway: --forward works with the SQLite journal only (JetStream: not yet)\n");
-      return 64;
-    }
     forwarding = gw::forwarder::start(
         flags.forward, flags.journal,
         std::chrono::duration_cast<std::chrono::milliseconds>(flags.journal_busy_timeout), message);

@@ -409,6 +409,17 @@ def test_commands(tmp):
                               "127.0.0.1:0", "--journal", str(pathlib.Path(tmp) / "j3")],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode != 0 and "https" in out.stderr, "--forward https:// accepted")
+        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--nats",
+                              "nats://127.0.0.1:1", "--forward", app.url, "--forward-secret-file",
+                              str(write_secret(tmp)), "--listen", "127.0.0.1:0"],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode == 64 and "not yet" in out.stderr, f"--forward with --nats: {out.returncode} {out.stderr}")
+        other = pathlib.Path(tmp) / "other.sqlite"
+        import sqlite3
+        sqlite3.connect(str(other)).execute("CREATE TABLE t (x)").connection.commit()
+        out = journal_command(other, "status")
+        tables = {r[0] for r in journal_rows(other, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        check(out.returncode == 1 and tables == {"t"}, f"status of a database that is not a journal: {out.returncode} {tables}")
     finally:
         g.kill()
         app.close()
@@ -530,6 +541,9 @@ def test_crash(tmp):
         time.sleep(1.5)
         check(g.metric("fiskil_gateway_forward_backlog") == 0, "backlog not 0 at the end")
         check(len(forward_rows(g, "delivered")) == len(rows), "not every forward_state row delivered")
+        check(g.metric("fiskil_gateway_forward_delivered") == len(rows), "delivered gauge != the store's")
+        check(g.metric("fiskil_gateway_forward_dead_letters") == 0, "dead letters after the crashes")
+        check(g.metric("fiskil_gateway_forward_oldest_pending_seconds") == 0, "oldest pending not 0 at the end")
         repeats = len(app.snapshot()) - len(app.delivered_ids())
         print(f"crash: {len(rows)} deliveries, {kills} kills, {len(app.snapshot())} requests "
               f"({repeats} repeats or failures)", flush=True)
