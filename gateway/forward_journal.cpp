@@ -273,10 +273,13 @@ bool forward_journal::candidates(std::int64_t now_ns, int limit, std::vector<for
   earliest_ns = INT64_MAX;
   // Due, and the first pending delivery of its consent (or without one).
   stmt s(db_,
-         "SELECT f.seq, f.order_key, f.next_attempt_ns FROM forward_state f WHERE f.dest = ?1 AND"
-         " f.state = 'pending' AND f.next_attempt_ns <= ?3 AND (f.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM"
-         " forward_state p WHERE p.dest = ?1 AND p.order_key = f.order_key AND p.state = 'pending' AND"
-         " p.seq < f.seq)) ORDER BY f.seq LIMIT ?2");
+         // The indexes named: without statistics, the planner would walk
+         // the primary key (every delivered row) and, for each candidate,
+         // every earlier row.
+         "SELECT f.seq, f.order_key, f.next_attempt_ns FROM forward_state f INDEXED BY forward_state_by_state"
+         " WHERE f.dest = ?1 AND f.state = 'pending' AND +f.next_attempt_ns <= ?3 AND (f.order_key IS NULL OR"
+         " NOT EXISTS (SELECT 1 FROM forward_state p INDEXED BY forward_state_pending_by_key WHERE p.dest = ?1"
+         " AND p.order_key = f.order_key AND p.state = 'pending' AND p.seq < f.seq)) ORDER BY f.seq LIMIT ?2");
   if (!s.ok()) return fail(db_, error);
   s.text(1, dest_).integer(2, limit).integer(3, now_ns);
   int rc = 0;

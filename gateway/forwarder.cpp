@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #include "forwarder.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -37,7 +38,7 @@ std::int64_t steady_ns() {
 
 // Due deliveries the dispatcher looks at each time: room for the ones in
 // flight (listed again) and for --forward-concurrency more.
-int candidate_window(std::size_t concurrency) { return static_cast<int>(std::min<std::size_t>(2 * concurrency + 256, 1 << 20)); }
+int candidate_window(std::size_t concurrency) { return static_cast<int>(std::min<std::size_t>(2 * concurrency + 8, 1 << 20)); }
 // New journal rows taken in per transaction.
 constexpr int scan_batch = 1000;
 
@@ -229,17 +230,23 @@ class sqlite_forwarder final : public forwarder {
     paused_.store(g.paused, std::memory_order_relaxed);
   }
 
+  // dispatch is the dispatcher's loop. Each turn: take what the workers
+  // finished; look for new journal rows; hand due deliveries to the free
+  // workers; then record what finished, in one transaction. Recording after
+  // dispatching keeps the workers busy during the commit's fsync, so that
+  // one commit records what finished meanwhile. A delivery stays busy (not
+  // sent again, and its consent held) until its outcome is recorded.
   void dispatch() {
     std::vector<finished> done;
     std::vector<forward_outcome> outcomes;
     std::vector<forward_candidate> candidates;
-    std::unordered_set<std::int64_t> busy_seqs;
-    std::unordered_set<std::string> busy_keys;
-    std::size_t busy = 0;
+    std::unordered_set<std::int64_t> busy_seqs;   // sent, outcome not yet recorded
+    std::unordered_set<std::string> busy_keys;    // their consents
+    std::size_t in_flight = 0;                    // at the workers
     std::int64_t next_scan = 0, next_gauges = 0, next_forget = 0;
     bool paused = false;
-    // --forward-rate: one token every 1/rate seconds, at most one banked: attempts
-    // are spaced at least 1/rate apart (no bursts).
+    // --forward-rate: one token every 1/rate seconds, at most one banked:
+    // attempts are spaced at least 1/rate apart (no bursts).
     double tokens = options_.rate > 0 ? 1.0 : 0;
     std::int64_t last_refill = steady_ns();
     std::string error;
@@ -251,15 +258,87 @@ class sqlite_forwarder final : public forwarder {
     };
     for (;;) {
       std::int64_t wait_ns = options_.poll.count();
+      bool stopping = false;
       {
         std::unique_lock lock(mutex_);
-        if (stopping_ && results_.empty()) break;
-        for (auto& r : results_) done.push_back(std::move(r));
+        for (auto& r : results_) {
+          done.push_back(std::move(r));
+          --in_flight;
+        }
         results_.clear();
         dispatcher_woken_ = false;
+        stopping = stopping_;
       }
       const std::int64_t now = system_ns();
-      // 1. What the workers finished, recorded in one transaction.
+      const std::int64_t steady = steady_ns();
+      if (!stopping) {
+        // 1. New journal rows, and the pause flag (journal resume may clear it).
+        if (resume_requested_.exchange(false)) {
+          if (journal_->set_paused(false, error)) {
+            if (paused) log("info", "forward_resumed", {{"by", "SIGHUP"}});
+            paused = false;
+            paused_.store(false);
+          } else {
+            resume_requested_.store(true);
+          }
+        }
+        if (steady >= next_scan) {
+          int added = 0;
+          report(journal_->scan(now, scan_batch, added, error), "scan");
+          bool p = paused;
+          if (journal_->paused(p, error)) {
+            if (paused && !p) log("info", "forward_resumed", {{"by", "journal resume"}});
+            paused = p;
+          }
+          next_scan = steady + (added == scan_batch ? 0 : options_.poll.count());
+        }
+        if (steady >= next_forget) {
+          int removed = 0;
+          (void)journal_->forget_pruned(removed, error);
+          next_forget = steady + (removed == 1000 ? 0 : 10'000'000'000);
+        }
+        if (steady >= next_gauges) {
+          refresh_gauges(now);
+          paused_.store(paused, std::memory_order_relaxed);
+          next_gauges = steady + 1'000'000'000;
+        }
+      }
+      // 2. Dispatch: the first pending delivery of each consent, when due;
+      // nothing once a 410 came back (it pauses when recorded, below).
+      const bool gone = std::any_of(done.begin(), done.end(), [](const finished& f) {
+        return f.response.status != 0 && judge_status(f.response.status) == verdict::pause;
+      });
+      if (!stopping && !paused && !gone && in_flight < options_.concurrency && !failing) {
+        if (options_.rate > 0) {
+          tokens = std::min(1.0, tokens + options_.rate * static_cast<double>(steady - last_refill) / 1e9);
+          last_refill = steady;
+        }
+        std::int64_t earliest = INT64_MAX;
+        if (journal_->candidates(now, candidate_window(options_.concurrency), candidates, earliest, error)) {
+          for (const forward_candidate& c : candidates) {
+            if (in_flight >= options_.concurrency) break;
+            if (busy_seqs.count(c.seq) != 0) continue;
+            if (c.order_key && busy_keys.count(*c.order_key) != 0) continue;
+            if (options_.rate > 0 && tokens < 1) {
+              earliest = std::min<std::int64_t>(earliest, now + static_cast<std::int64_t>(1e9 / options_.rate));
+              break;
+            }
+            forward_job job;
+            if (!journal_->load(c.seq, job, error)) continue;
+            if (options_.rate > 0) tokens -= 1;
+            busy_seqs.insert(c.seq);
+            if (job.order_key) busy_keys.insert(*job.order_key);
+            ++in_flight;
+            {
+              const std::lock_guard lock(mutex_);
+              jobs_.push_back(std::move(job));
+            }
+            jobs_ready_.notify_one();
+          }
+          if (earliest != INT64_MAX) wait_ns = std::clamp<std::int64_t>(earliest - now, 1'000'000, wait_ns);
+        }
+      }
+      // 3. What the workers finished, recorded in one transaction.
       if (!done.empty()) {
         outcomes.clear();
         std::vector<std::size_t> recorded;
@@ -278,86 +357,20 @@ class sqlite_forwarder final : public forwarder {
           for (const finished& f : done) {
             busy_seqs.erase(f.job.seq);
             if (f.job.order_key) busy_keys.erase(*f.job.order_key);
-            --busy;
           }
           done.clear();
-          next_gauges = 0;
+          wait_ns = 0;  // the next of those consents may be due now
         } else {
           wait_ns = 100'000'000;  // the writer holds the lock: try again soon
         }
       }
-      {
-        const std::lock_guard lock(mutex_);
-        if (stopping_) {
-          if (!done.empty() || !results_.empty()) continue;  // record what finished, then stop
-          break;
-        }
-      }
-      // 2. New journal rows, and the pause flag (journal resume may clear it).
-      const std::int64_t steady = steady_ns();
-      if (resume_requested_.exchange(false)) {
-        if (journal_->set_paused(false, error)) {
-          if (paused) log("info", "forward_resumed", {{"by", "SIGHUP"}});
-          paused = false;
-          paused_.store(false);
-        } else {
-          resume_requested_.store(true);
-        }
-      }
-      if (steady >= next_scan) {
-        int added = 0;
-        report(journal_->scan(now, scan_batch, added, error), "scan");
-        bool p = paused;
-        if (journal_->paused(p, error)) {
-          if (paused && !p) log("info", "forward_resumed", {{"by", "journal resume"}});
-          paused = p;
-        }
-        next_scan = steady + (added == scan_batch ? 0 : options_.poll.count());
-      }
-      if (steady >= next_forget) {
-        int removed = 0;
-        (void)journal_->forget_pruned(removed, error);
-        next_forget = steady + (removed == 1000 ? 0 : 10'000'000'000);
-      }
-      if (steady >= next_gauges) {
-        refresh_gauges(now);
-        paused_.store(paused, std::memory_order_relaxed);
-        next_gauges = steady + 1'000'000'000;
-      }
-      // 3. Dispatch: the first pending delivery of each consent, when due.
-      if (!paused && busy < options_.concurrency && !failing) {
-        if (options_.rate > 0) {
-          tokens = std::min(1.0, tokens + options_.rate * static_cast<double>(steady - last_refill) / 1e9);
-          last_refill = steady;
-        }
-        std::int64_t earliest = INT64_MAX;
-        if (journal_->candidates(now, candidate_window(options_.concurrency), candidates, earliest, error)) {
-          for (const forward_candidate& c : candidates) {
-            if (busy >= options_.concurrency) break;
-            if (busy_seqs.count(c.seq) != 0) continue;  // in flight
-            if (c.order_key && busy_keys.count(*c.order_key) != 0) continue;
-            if (options_.rate > 0 && tokens < 1) {
-              earliest = std::min<std::int64_t>(earliest, now + static_cast<std::int64_t>(1e9 / options_.rate));
-              break;
-            }
-            forward_job job;
-            if (!journal_->load(c.seq, job, error)) continue;
-            if (options_.rate > 0) tokens -= 1;
-            busy_seqs.insert(c.seq);
-            if (job.order_key) busy_keys.insert(*job.order_key);
-            ++busy;
-            {
-              const std::lock_guard lock(mutex_);
-              jobs_.push_back(std::move(job));
-            }
-            jobs_ready_.notify_one();
-          }
-          if (earliest != INT64_MAX) wait_ns = std::clamp<std::int64_t>(earliest - now, 1'000'000, wait_ns);
-        }
-      }
       std::unique_lock lock(mutex_);
-      dispatcher_wake_.wait_for(lock, std::chrono::nanoseconds{wait_ns},
-                                [&] { return stopping_ || dispatcher_woken_ || !results_.empty(); });
+      // Stopping: the workers are joined first (stop()), so every result is
+      // in; what could not be recorded is repeated after a restart.
+      if (stopping_ && results_.empty() && (done.empty() || failing)) break;
+      if (wait_ns > 0)
+        dispatcher_wake_.wait_for(lock, std::chrono::nanoseconds{wait_ns},
+                                  [&] { return stopping_ || dispatcher_woken_ || !results_.empty(); });
     }
   }
 
