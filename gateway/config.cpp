@@ -125,7 +125,7 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --forward-concurrency N  keep-alive connections to the application (default 8)
   --forward-rate N         attempts per second at most (default: no limit)
   --forward-max-attempts N then the delivery is a dead letter (default 20)
-  --forward-max-age DURATION  or after this long since its first attempt (default 24h)
+  --forward-max-age DURATION  or once its series of attempts is this old (default 24h)
   --forward-backoff-base DURATION  the first retry's delay, doubling each time (default 1s)
   --forward-backoff-max DURATION  the longest delay between attempts (default 1h)
   --forward-poll DURATION  how often new journal rows are looked for (default 50ms)
