@@ -90,9 +90,13 @@ struct forward_connection::impl {
       beast::error_code ignored;
       stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream->socket().close(ignored);
-      // Let the cancelled handlers run.
-      ioc.restart();
-      ioc.poll();
+      // Let the cancelled handlers run, unless interrupted: then an
+      // operation's handler may refer to a frame that has returned, and is
+      // destroyed with the io_context instead, never called.
+      if (!stopped.load(std::memory_order_acquire)) {
+        ioc.restart();
+        ioc.poll();
+      }
       stream.reset();
     }
     buffer.clear();
