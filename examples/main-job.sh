@@ -9,8 +9,10 @@
 # 1. the gateway (gateway/fiskil-gateway) runs on a free port with the sample
 #    secrets and a fresh journal in a temporary directory; every sample
 #    delivery is sent to it (with a retry, a duplicate, a tampered and a stale
-#    one) and each answer printed; then the journal's rows, the journal
-#    consumer's output, and a clean stop (SIGTERM, exit status 0);
+#    one) and each answer printed; the gateway forwards each kept delivery
+#    to examples/app.py (--forward, docs/forward.md), which verifies its
+#    Standard Webhooks signature and prints it; then the journal's rows, the
+#    journal consumer's output, and a clean stop (SIGTERM, exit status 0);
 # 2. the library (examples/verify_samples) verifies, parses and dispatches
 #    every sample delivery in tests/fixtures, and refuses a tampered one;
 # 3. the command-line tool (tools/fiskil-webhook) signs, verifies and inspects
@@ -51,18 +53,40 @@ if [ ! -x "$build/gateway/fiskil-gateway" ]; then
 else
   work=$(mktemp -d)
   gateway_pid=
+  app_pid=
   stop_gateway() {
     if [ -n "$gateway_pid" ] && kill -0 "$gateway_pid" 2>/dev/null; then kill -KILL "$gateway_pid" 2>/dev/null || true; fi
+    if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill -KILL "$app_pid" 2>/dev/null || true; fi
     rm -rf "$work"
   }
   trap stop_gateway EXIT
   TMP=$work  # as shown in the commands below
   journal=$TMP/journal.sqlite
-  echo "Started as (its log goes to $work/gateway.log; here its first line, the address):"
-  echo "\$ fiskil-gateway --listen 127.0.0.1:0 --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 --journal \$TMP/journal.sqlite"
+
+  echo "The application the gateway forwards to (examples/app.py, Python's standard library), with"
+  echo "a forwarding secret of its own (its output goes to \$TMP/app.log):"
+  echo "\$ echo \"whsec_\$(head -c 32 /dev/urandom | base64)\" > \$TMP/forward.secret"
+  echo "whsec_$(head -c 32 /dev/urandom | base64)" > "$TMP/forward.secret"
+  echo "\$ python3 examples/app.py --secret-file \$TMP/forward.secret --listen 127.0.0.1:0"
+  python3 examples/app.py --secret-file "$TMP/forward.secret" --listen 127.0.0.1:0 >"$work/app.log" 2>&1 &
+  app_pid=$!
+  for _ in $(seq 100); do grep -q '^listening on' "$work/app.log" && break; sleep 0.1; done
+  if ! grep -q '^listening on' "$work/app.log"; then
+    echo "main-job: FAILED: examples/app.py did not start:" >&2
+    cat "$work/app.log" >&2
+    exit 1
+  fi
+  head -1 "$work/app.log"
+  app_port=$(head -1 "$work/app.log" | sed 's/.*://')
+  forward_url=http://127.0.0.1:$app_port/fiskil
+
+  echo
+  echo "The gateway, started as (its log goes to $work/gateway.log; here its first line, the address):"
+  echo "\$ fiskil-gateway --listen 127.0.0.1:0 --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 --journal \$TMP/journal.sqlite --forward $forward_url --forward-secret-file \$TMP/forward.secret"
   coproc GATEWAY { exec "$build/gateway/fiskil-gateway" --listen 127.0.0.1:0 \
       --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 \
-      --journal "$journal" 2>"$work/gateway.log"; }
+      --journal "$journal" --forward "$forward_url" --forward-secret-file "$TMP/forward.secret" \
+      2>"$work/gateway.log"; }
   gateway_pid=$GATEWAY_PID
   if ! read -r -t 20 first_line <&"${GATEWAY[0]}"; then
     echo "main-job: FAILED: the gateway did not start:" >&2
@@ -76,6 +100,23 @@ else
   echo "Every sample delivery, re-stamped now and signed with the sample secret, then a retry,"
   echo "a duplicate, a tampered and a stale one; each with the gateway's answer:"
   show 0 "python3 examples/send_samples.py $port tests/fixtures"
+
+  echo
+  echo "The gateway forwarded each kept delivery to the application, which checked its signature"
+  echo "(webhook-signature, Standard Webhooks) and printed it (docs/forward.md):"
+  for _ in $(seq 100); do
+    "$build/gateway/fiskil-gateway" journal status --journal "$journal" | grep -q '^  backlog 0$' && break
+    sleep 0.1
+  done
+  show 0 "$shown_build/gateway/fiskil-gateway journal status --journal \$TMP/journal.sqlite"
+  show 0 "sed 1d \$TMP/app.log | sed 's/^/  /'"
+  kept=$(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM deliveries').fetchone()[0])" "$journal")
+  verified=$(grep -c 'signature ok$' "$work/app.log" || true)
+  if [ "$kept" -eq 0 ] || [ "$verified" -ne "$kept" ]; then
+    echo "main-job: FAILED: $kept deliveries kept, $verified reached the application verified" >&2
+    exit 1
+  fi
+  echo "($kept kept, $kept verified by the application)"
 
   echo
   echo "The journal's rows (python3's sqlite3 module; the schema is in docs/gateway.md):"
@@ -99,6 +140,9 @@ else
     echo "main-job: FAILED: the gateway exited with $status" >&2
     exit 1
   fi
+  kill -TERM "$app_pid" 2>/dev/null || true
+  wait "$app_pid" 2>/dev/null || true
+  app_pid=
 fi
 
 heading "2. The library: verify, parse and dispatch every sample delivery"

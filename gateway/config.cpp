@@ -136,6 +136,17 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            HTTP; port 0 picks one: the second line of standard output
                            is "admin listening on HOST:PORT"); --listen then serves
                            only the deliveries' path and /healthz
+  --forward URL            forward each kept delivery to the application at this http URL,
+                           signed the Standard Webhooks way (docs/forward.md; journal only)
+  --forward-secret-file F  the forwarding signing secret, whsec_<base64> or base64 (SIGHUP re-reads)
+  --forward-timeout DURATION  one attempt, connect to response (default 15s)
+  --forward-concurrency N  keep-alive connections to the application (default 8)
+  --forward-rate N         attempts per second at most (default: no limit)
+  --forward-max-attempts N then the delivery is a dead letter (default 20)
+  --forward-max-age DURATION  or once its series of attempts is this old (default 24h)
+  --forward-backoff-base DURATION  the first retry's delay, doubling each time (default 1s)
+  --forward-backoff-max DURATION  the longest delay between attempts (default 1h)
+  --forward-poll DURATION  how often new journal rows are looked for (default 50ms)
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --help                   this text
 
@@ -270,6 +281,25 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       out.refusal_log_rate = number;
     } else if (name == "--admin-listen") {
       if (!parse_listen(value, out.admin_host, out.admin_port)) return bad("expected HOST:PORT");
+    } else if (name == "--forward") {
+      // Forwarding (docs/forward.md): one block, checked in forwarder::start too.
+      if (value.empty()) return bad("expected http://HOST[:PORT][/PATH]");
+      out.forward.url = value;
+    } else if (name == "--forward-secret-file") {
+      out.forward.secret_file = value;
+    } else if (name == "--forward-timeout" || name == "--forward-max-age" || name == "--forward-backoff-base" ||
+               name == "--forward-backoff-max" || name == "--forward-poll") {
+      if (!parse_duration(value, duration) || duration.count() == 0) return bad("expected a duration such as 15s, 24h");
+      if (name == "--forward-timeout") out.forward.timeout = duration;
+      if (name == "--forward-max-age") out.forward.max_age = duration;
+      if (name == "--forward-backoff-base") out.forward.backoff_base = duration;
+      if (name == "--forward-backoff-max") out.forward.backoff_max = duration;
+      if (name == "--forward-poll") out.forward.poll = duration;
+    } else if (name == "--forward-concurrency" || name == "--forward-max-attempts" || name == "--forward-rate") {
+      if (!parse_unsigned(value, number) || number == 0 || number > 100000) return bad("expected a whole number from 1 to 100000");
+      if (name == "--forward-concurrency") out.forward.concurrency = number;
+      if (name == "--forward-max-attempts") out.forward.max_attempts = static_cast<int>(number);
+      if (name == "--forward-rate") out.forward.rate = static_cast<double>(number);
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "forward_options.hpp"
+
 namespace fiskil::gateway {
 
 // config is every flag of fiskil-gateway, with its default.
@@ -51,6 +53,7 @@ struct config {
   std::size_t refusal_log_rate = 10;  // delivery_refused lines per second per outcome
   std::string admin_host;             // --admin-listen HOST:PORT; empty: /metrics on --listen
   std::uint16_t admin_port = 0;
+  forward_options forward;            // --forward and its flags (docs/forward.md)
 };
 
 // parse_result says what parse_command_line found.

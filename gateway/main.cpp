@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "admission.hpp"
 #include "config.hpp"
 #include "file_limit.hpp"
+#include "forwarder.hpp"
 #include "in_flight.hpp"
+#include "journal_command.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "routes.hpp"
@@ -23,6 +26,8 @@
 namespace gw = fiskil::gateway;
 
 int main(int argc, char** argv) {
+  // fiskil-gateway journal ...: the journal's commands (docs/forward.md).
+  if (argc > 1 && std::string_view(argv[1]) == "journal") return gw::run_journal_command(argc - 1, argv + 1);
   gw::block_signals();
   gw::config flags;
   std::string message;
@@ -50,6 +55,10 @@ int main(int argc, char** argv) {
     return 64;
   }
   if (!raised.empty()) gw::log("info", "file_limit_raised", {{"rlimit_nofile", raised}});
+  if (!flags.forward.url.empty() && (flags.empty_server || flags.storage != "sqlite")) {
+    std::fprintf(stderr, "fiskil-gateway: --forward works with the SQLite journal only (JetStream: not yet)\n");
+    return 64;
+  }
 
   gw::metrics counters(gw::admission::outcome_names(), gw::admission::event_names());
   std::unique_ptr<gw::admission> admission;
@@ -71,6 +80,18 @@ int main(int argc, char** argv) {
     admission->attach(*store);
     admission->warm();
   }
+  // --forward: a journal consumer on threads of its own (docs/forward.md).
+  std::unique_ptr<gw::forwarder> forwarding;
+  if (!flags.forward.url.empty()) {
+    forwarding = gw::forwarder::start(
+        flags.forward, flags.journal,
+        std::chrono::duration_cast<std::chrono::milliseconds>(flags.journal_busy_timeout), message);
+    if (!forwarding) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      if (store) store->stop();
+      return 1;
+    }
+  }
 
   // Made before the routes and destroyed after the store stops: the store's
   // last answers settle deliveries in it.
@@ -80,6 +101,7 @@ int main(int argc, char** argv) {
   route_options.path = flags.path;
   route_options.ready_pending_age = flags.ready_pending_age;
   route_options.refusal_logs_per_second = flags.refusal_log_rate;
+  if (forwarding) route_options.more_metrics = [&forwarding](std::string& out) { forwarding->write_metrics(out); };
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
@@ -99,6 +121,7 @@ int main(int argc, char** argv) {
     std::string bound;
     if (!http.listen(bound, message)) {
       std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      if (forwarding) forwarding->stop();
       if (store) store->stop();
       return 1;
     }
@@ -111,6 +134,7 @@ int main(int argc, char** argv) {
              {"admin", http.admin_bound().empty() ? "none (/metrics on this address)" : http.admin_bound()}});
     gw::signal_thread signals(
         [&] {
+          if (forwarding) forwarding->reload();
           if (!admission) return;
           std::string why;
           if (!admission->reload(why))
@@ -129,6 +153,7 @@ int main(int argc, char** argv) {
         });
     http.run();
     signals.stop();
+    if (forwarding) forwarding->stop();
     // Before the server is destroyed: the journal's pending callbacks hold
     // connections, which must be released while the server's io_context
     // still exists.

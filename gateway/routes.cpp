@@ -117,6 +117,7 @@ void routes::handle(const http_request_view& request, std::function<void(http_re
   if (admission_ != nullptr) admission_->write_metrics(reply.body);
   if (store_ != nullptr) store_->write_metrics(reply.body);
   if (flights_ != nullptr) flights_->write_metrics(reply.body);
+  if (options_.more_metrics) options_.more_metrics(reply.body);
   return respond(std::move(reply));
 }
 

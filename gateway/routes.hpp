@@ -62,6 +62,8 @@ struct routes_options {
   std::chrono::nanoseconds ready_pending_age = std::chrono::seconds{3};
   // refusal_logs_per_second bounds the delivery_refused lines per outcome.
   std::size_t refusal_logs_per_second = 10;
+  // more_metrics, when set, appends to /metrics (the forwarder's).
+  std::function<void(std::string&)> more_metrics;
 };
 
 // routes answers POST <path> (deliveries), GET /healthz, /readyz, /metrics;

@@ -1,0 +1,237 @@
+// SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
+// SPDX-License-Identifier: MIT
+#include "forward_client.hpp"
+
+#include <atomic>
+#include <optional>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace fiskil::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+bool forward_url::parse(std::string_view text, forward_url& out, std::string& error) {
+  if (text.substr(0, 8) == "https://") {
+    error = "https is not supported yet: forward to http (on loopback or a private network), or through a "
+            "TLS-terminating proxy (docs/forward.md)";
+    return false;
+  }
+  if (text.substr(0, 7) != "http://") {
+    error = "expected http://HOST[:PORT][/PATH]";
+    return false;
+  }
+  text.remove_prefix(7);
+  const std::size_t slash = text.find('/');
+  std::string_view authority = text.substr(0, slash);
+  out.target = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    error = "expected http://HOST[:PORT][/PATH] (no user information)";
+    return false;
+  }
+  std::string_view port = "80";
+  if (authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      error = "unclosed [ in the host";
+      return false;
+    }
+    out.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') {
+        error = "expected :PORT after ]";
+        return false;
+      }
+      port = authority.substr(close + 2);
+    }
+  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    out.host = std::string(authority.substr(0, colon));
+    port = authority.substr(colon + 1);
+  } else {
+    out.host = std::string(authority);
+  }
+  if (out.host.empty() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(port)) > 65535) {
+    error = "expected http://HOST[:PORT][/PATH]";
+    return false;
+  }
+  out.port = std::string(port);
+  return true;
+}
+
+struct forward_connection::impl {
+  explicit impl(forward_url u) : url(std::move(u)) {}
+  forward_url url;
+  net::io_context ioc;
+  tcp::resolver resolver{ioc};
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  std::atomic<bool> stopped{false};
+
+  // run runs the io_context until done is set (the handler ran) or it is
+  // stopped; then it is ready for the next operation.
+  bool run(const bool& done) {
+    ioc.restart();
+    while (!done && !stopped.load(std::memory_order_acquire)) {
+      if (ioc.run_one() == 0) break;
+    }
+    return done;
+  }
+
+  void close() {
+    if (stream) {
+      beast::error_code ignored;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream->socket().close(ignored);
+      // Let the cancelled handlers run, unless interrupted: then an
+      // operation's handler may refer to a frame that has returned, and is
+      // destroyed with the io_context instead, never called.
+      if (!stopped.load(std::memory_order_acquire)) {
+        ioc.restart();
+        ioc.poll();
+      }
+      stream.reset();
+    }
+    buffer.clear();
+  }
+
+  // connect opens a new connection before deadline.
+  beast::error_code connect(std::chrono::steady_clock::time_point deadline) {
+    close();
+    beast::error_code result;
+    bool done = false;
+    tcp::resolver::results_type endpoints;
+    net::steady_timer timer(ioc);
+    timer.expires_at(deadline);
+    bool resolved = false;
+    timer.async_wait([&](beast::error_code ec) {
+      if (!ec && !resolved) resolver.cancel();
+    });
+    resolver.async_resolve(url.host, url.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
+      resolved = true;
+      timer.cancel();
+      result = ec == net::error::operation_aborted ? beast::error::timeout : ec;
+      endpoints = std::move(r);
+      done = true;
+    });
+    if (!run(done)) return net::error::operation_aborted;
+    // The timer's handler, cancelled.
+    ioc.restart();
+    ioc.poll();
+    if (result) return result;
+    stream.emplace(ioc);
+    stream->expires_at(deadline);
+    done = false;
+    stream->async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
+      result = ec;
+      done = true;
+    });
+    if (!run(done)) return net::error::operation_aborted;
+    if (!result) stream->socket().set_option(tcp::no_delay(true), result);
+    return result;
+  }
+
+  // exchange writes the request and reads the response on the open stream.
+  beast::error_code exchange(const http::request<http::string_body>& request,
+                             http::response_parser<http::string_body>& parser,
+                             std::chrono::steady_clock::time_point deadline, bool& wrote) {
+    beast::error_code result;
+    bool done = false;
+    stream->expires_at(deadline);
+    http::async_write(*stream, request, [&](beast::error_code ec, std::size_t) {
+      result = ec;
+      done = true;
+    });
+    if (!run(done)) return net::error::operation_aborted;
+    if (result) return result;
+    wrote = true;
+    done = false;
+    stream->expires_at(deadline);
+    http::async_read(*stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
+      result = ec;
+      done = true;
+    });
+    if (!run(done)) return net::error::operation_aborted;
+    return result;
+  }
+};
+
+forward_connection::forward_connection(forward_url url) : impl_(std::make_unique<impl>(std::move(url))) {}
+
+forward_connection::~forward_connection() {
+  impl_->stopped.store(true);
+  impl_->close();
+}
+
+void forward_connection::interrupt() {
+  impl_->stopped.store(true, std::memory_order_release);
+  impl_->ioc.stop();
+}
+
+forward_response forward_connection::send(const forward_request& r, std::chrono::nanoseconds timeout) {
+  impl& c = *impl_;
+  forward_response out;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+  http::request<http::string_body> request{http::verb::post, c.url.target, 11};
+  request.set(http::field::host, c.url.port == "80" ? c.url.host : c.url.host + ":" + c.url.port);
+  request.set(http::field::user_agent, "fiskil-gateway");
+  request.set(http::field::content_type, "application/json");
+  request.set("webhook-id", r.message_id);
+  request.set("webhook-timestamp", std::to_string(r.timestamp));
+  request.set("webhook-signature", r.signature);
+  request.set("Idempotency-Key", r.message_id);
+  request.set("X-Fiskil-Event", r.event);
+  request.set("X-Fiskil-Delivery-Attempt", std::to_string(r.attempt));
+  request.keep_alive(true);
+  request.body() = std::string(r.body);
+  request.prepare_payload();
+
+  for (int round = 0; round < 2; ++round) {
+    if (c.stopped.load(std::memory_order_acquire)) {
+      out.interrupted = true;
+      return out;
+    }
+    const bool reused = c.stream.has_value() && c.stream->socket().is_open();
+    beast::error_code ec;
+    if (!reused) ec = c.connect(deadline);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    bool wrote = false;
+    if (!ec) ec = c.exchange(request, parser, deadline, wrote);
+    if (c.stopped.load(std::memory_order_acquire)) {
+      c.close();
+      out.interrupted = true;
+      return out;
+    }
+    if (!ec) {
+      const auto& response = parser.get();
+      out.status = static_cast<int>(response.result_int());
+      out.result = classify_status(out.status);
+      if (const auto found = response.find(http::field::retry_after); found != response.end())
+        out.retry_after = std::string(found->value());
+      if (!response.keep_alive()) c.close();
+      return out;
+    }
+    c.close();
+    // A kept-alive connection the app closed meanwhile fails at once: try
+    // again on a new one, within the same deadline.
+    const bool stale = reused && ec != beast::error::timeout &&
+                       (ec == http::error::end_of_stream || ec == net::error::eof ||
+                        ec == net::error::connection_reset || ec == net::error::broken_pipe);
+    if (stale && round == 0 && std::chrono::steady_clock::now() < deadline) continue;
+    out.result = ec == beast::error::timeout ? attempt_class::timeout : attempt_class::connection;
+    out.error = ec == beast::error::timeout ? "timeout (--forward-timeout)" : ec.message();
+    return out;
+  }
+  return out;
+}
+
+}  // namespace fiskil::gateway
