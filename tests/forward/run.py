@@ -13,11 +13,9 @@ import base64
 import os
 import pathlib
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
@@ -25,18 +23,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "gateway"))
 sys.path.insert(0, str(HERE))
 import harness  # noqa: E402
-from harness import Gateway, delivery, journal_rows  # noqa: E402
+from harness import Gateway, check, delivery, expect, journal_rows  # noqa: E402
 from app_double import App  # noqa: E402
 
-failures = []
 SECRET = bytes(range(1, 33))  # the forwarding secret's bytes
 
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-    return condition
 
 
 def write_secret(tmp, whsec=True):
@@ -566,29 +557,6 @@ GROUPS = {
 }
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if not harness.GATEWAY:
-        print("FISKIL_GATEWAY is not set", file=sys.stderr)
-        return 2
-    tmp = tempfile.mkdtemp(prefix="fiskil-forward-test-")
-    try:
-        GROUPS[sys.argv[1]](tmp)
-    except Exception as e:  # an unexpected error is a failure too
-        import traceback
-        traceback.print_exc()
-        failures.append(repr(e))
-    finally:
-        harness.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_group(GROUPS, __doc__, "fiskil-forward-test-"))

@@ -82,6 +82,63 @@ def fixture_deliveries(secret=SECRET):
         yield row["name"], row["event"], body, sign(body, secret)
 
 
+# --- checks and the suite scripts' main ------------------------------------------
+
+failures = []
+
+
+def check(condition, what):
+    """Records a failed check (the script goes on, and fails at the end)."""
+    if not condition:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+    return condition
+
+
+def expect(answer, status, outcome, what, error_contains=None):
+    """Checks an answer (status, JSON body): the outcome, and an "error" on
+    refusals only."""
+    got_status, body = answer
+    ok = got_status == status and body.get("outcome") == outcome
+    if status >= 400:
+        ok = ok and isinstance(body.get("error"), str) and body["error"] != ""
+        if error_contains:
+            ok = ok and error_contains in body["error"]
+    else:
+        ok = ok and "error" not in body
+    return check(ok, f"{what}: expected {status} {outcome}, got {got_status} {body}")
+
+
+def run_group(groups, usage, prefix):
+    """A suite script's main: runs the group named by argv[1] in a temporary
+    directory, stops every gateway it started, and returns the exit status
+    (1 if any check failed or the group raised)."""
+    import shutil
+    import sys
+    import tempfile
+    import traceback
+    if len(sys.argv) != 2 or sys.argv[1] not in groups:
+        print(usage, file=sys.stderr)
+        return 2
+    if not GATEWAY:
+        print("FISKIL_GATEWAY is not set", file=sys.stderr)
+        return 2
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        groups[sys.argv[1]](tmp)
+    except Exception as e:  # an unexpected error is a failure too
+        traceback.print_exc()
+        failures.append(repr(e))
+    finally:
+        stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    print("ok")
+    return 0
+
+
 class Gateway:
     def __init__(self, workdir, *args, journal="journal.sqlite", secrets=None, env=None, listen="127.0.0.1:0",
                  preexec_fn=None):

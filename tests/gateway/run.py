@@ -14,38 +14,19 @@ import http.client
 import os
 import pathlib
 import resource
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import Gateway, delivery, journal_rows  # noqa: E402
-
-failures = []
+from harness import Gateway, check, delivery, expect, journal_rows  # noqa: E402
 
 
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
 
-
-def expect(answer, status, outcome, what, error_contains=None):
-    got_status, body = answer
-    ok = got_status == status and body.get("outcome") == outcome
-    if status >= 400:
-        ok = ok and isinstance(body.get("error"), str) and body["error"] != ""
-        if error_contains:
-            ok = ok and error_contains in body["error"]
-    else:
-        ok = ok and "error" not in body
-    check(ok, f"{what}: expected {status} {outcome}, got {got_status} {body}")
 
 
 # --- outcomes ---------------------------------------------------------------
@@ -1043,29 +1024,6 @@ GROUPS = {
 }
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if not harness.GATEWAY:
-        print("FISKIL_GATEWAY is not set", file=sys.stderr)
-        return 2
-    tmp = tempfile.mkdtemp(prefix="fiskil-gateway-test-")
-    try:
-        GROUPS[sys.argv[1]](tmp)
-    except Exception as e:  # an unexpected error is a failure too
-        import traceback
-        traceback.print_exc()
-        failures.append(repr(e))
-    finally:
-        harness.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_group(GROUPS, __doc__, "fiskil-gateway-test-"))

@@ -19,27 +19,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import Gateway, delivery, journal_rows  # noqa: E402
+from harness import Gateway, check, delivery, expect, journal_rows  # noqa: E402
 
-failures = []
 _holders = []
 
 
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def expect(answer, status, outcome, what):
-    got_status, body = answer
-    check(got_status == status and body.get("outcome") == outcome,
-          f"{what}: expected {status} {outcome}, got {got_status} {body}")
 
 
 @atexit.register
@@ -337,22 +325,6 @@ GROUPS = {
 }
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
-        print(f"usage: {sys.argv[0]} {{{','.join(GROUPS)}}}", file=sys.stderr)
-        return 2
-    if not harness.GATEWAY:
-        print("FISKIL_GATEWAY is not set", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        GROUPS[sys.argv[1]](tmp)
-    harness.stop_all()
-    if failures:
-        print(f"{len(failures)} check(s) failed", flush=True)
-        return 1
-    print("ok")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_group(GROUPS, __doc__, "fiskil-store-faults-"))
