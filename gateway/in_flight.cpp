@@ -130,6 +130,12 @@ void in_flight::run_deadlines() {
       continue;
     }
     const ticket t = by_start_.begin()->second;
+    if (t->done) {
+      // The store answered at the deadline: its thread is finishing it (and
+      // will erase it); never settle one twice.
+      wake_.wait_for(lock, std::chrono::milliseconds(1));
+      continue;
+    }
     t->done = true;
     ++timeouts_;
     lock.unlock();
