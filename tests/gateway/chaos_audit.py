@@ -224,11 +224,14 @@ def audit(attempts, kept, killed_senders=()):
             elif outcome == "duplicate":
                 # A consent event: its own row; or the same change kept under
                 # another id; or a copy of one judged superseded or
-                # after_revocation (the id is settled without a row; those
-                # verdicts are checked below).
+                # after_revocation, which settles the id without a row. The
+                # first attempt's verdict may never have reached the sender
+                # (its 1 s timeout passed while the journal was locked), so
+                # a settled id shows only as the retry's duplicate: then
+                # another event of its consent must be kept, as for
+                # superseded below.
                 settled = {x["outcome"] for x in ok} & {"superseded", "after_revocation"}
-                if n != 1 and not settled and not any(r["event"] == event_of[mid] or r["event"] == "consent.revoked"
-                                                      for r in theirs):
+                if n != 1 and not settled and not any(r["message_id"] != mid for r in theirs):
                     violations["a"].append(f"{mid} ({event_of[mid]}) answered duplicate but neither it, nor the "
                                            f"same change of consent {consent}, nor its revocation is kept")
                     break
