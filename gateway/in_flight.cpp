@@ -159,8 +159,9 @@ void in_flight::write_metrics(std::string& out) const {
   }
   append_metric(out, "fiskil_gateway_store_pending", "gauge",
                 "Deliveries handed to the store and not answered yet.", pending);
-  out += "# HELP fiskil_gateway_store_oldest_pending_seconds Age of the oldest delivery waiting for the store.\n"
-         "# TYPE fiskil_gateway_store_oldest_pending_seconds gauge\nfiskil_gateway_store_oldest_pending_seconds ";
+  append_metric_header(out, "fiskil_gateway_store_oldest_pending_seconds", "gauge",
+                       "Age of the oldest delivery waiting for the store.");
+  out += "fiskil_gateway_store_oldest_pending_seconds ";
   out += std::to_string(oldest);
   out += '\n';
   append_metric(out, "fiskil_gateway_store_timeouts_total", "counter",

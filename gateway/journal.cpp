@@ -190,14 +190,13 @@ class journal final : public storage {
                   identity_lost_.load(std::memory_order_relaxed) ? 1 : 0);
     {
       const std::lock_guard lock(lag_mutex_);
-      out += "# HELP fiskil_gateway_journal_consumer_lag Rows a registered journal consumer has not passed yet.\n"
-             "# TYPE fiskil_gateway_journal_consumer_lag gauge\n";
+      append_metric_header(out, "fiskil_gateway_journal_consumer_lag", "gauge",
+                           "Rows a registered journal consumer has not passed yet.");
       for (const consumer_lag& c : lags_)
         out += "fiskil_gateway_journal_consumer_lag{consumer=\"" + prometheus_label(c.name) + "\"} " +
                std::to_string(c.rows) + "\n";
-      out += "# HELP fiskil_gateway_journal_consumer_lag_seconds Age of the oldest row a registered journal consumer "
-             "has not passed (0 when caught up).\n"
-             "# TYPE fiskil_gateway_journal_consumer_lag_seconds gauge\n";
+      append_metric_header(out, "fiskil_gateway_journal_consumer_lag_seconds", "gauge",
+                           "Age of the oldest row a registered journal consumer has not passed (0 when caught up).");
       for (const consumer_lag& c : lags_)
         out += "fiskil_gateway_journal_consumer_lag_seconds{consumer=\"" + prometheus_label(c.name) + "\"} " +
                std::to_string(c.seconds) + "\n";

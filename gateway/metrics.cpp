@@ -8,9 +8,7 @@
 
 namespace fiskil::gateway {
 
-namespace {
-
-void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+void append_metric_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -21,6 +19,8 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out += type;
   out += '\n';
 }
+
+namespace {
 
 void sample(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {
   out += name;
@@ -40,7 +40,7 @@ std::string format_double(double value) {
 
 void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
                    std::uint64_t value) {
-  header(out, name, type, help);
+  append_metric_header(out, name, type, help);
   sample(out, name, "", value);
 }
 
@@ -55,7 +55,7 @@ void histogram::observe(std::int64_t ns) noexcept {
 }
 
 void histogram::write(std::string& out, std::string_view name, std::string_view help) const {
-  header(out, name, "histogram", help);
+  append_metric_header(out, name, "histogram", help);
   std::uint64_t cumulative = 0;
   const std::string bucket = std::string(name) + "_bucket";
   for (std::size_t i = 0; i < buckets_.size(); ++i) {
@@ -71,16 +71,16 @@ void histogram::write(std::string& out, std::string_view name, std::string_view 
 }
 
 void metrics::write(std::string& out) const {
-  header(out, "fiskil_gateway_deliveries_total", "counter", "Deliveries answered, by the receiver's outcome.");
+  append_metric_header(out, "fiskil_gateway_deliveries_total", "counter", "Deliveries answered, by the receiver's outcome.");
   for (std::size_t i = 0; i < outcome_names_.size() && i < max_outcomes; ++i)
     sample(out, "fiskil_gateway_deliveries_total", "{outcome=\"" + std::string(outcome_names_[i]) + "\"}",
            by_outcome_[i].load(std::memory_order_relaxed));
-  header(out, "fiskil_gateway_deliveries_by_event_total", "counter",
+  append_metric_header(out, "fiskil_gateway_deliveries_by_event_total", "counter",
          "Authentic deliveries, by event type (unknown: a type this version does not know).");
   for (std::size_t i = 0; i < event_names_.size() && i < max_events; ++i)
     sample(out, "fiskil_gateway_deliveries_by_event_total", "{event=\"" + std::string(event_names_[i]) + "\"}",
            by_event_[i].load(std::memory_order_relaxed));
-  header(out, "fiskil_gateway_deliveries_by_key_total", "counter",
+  append_metric_header(out, "fiskil_gateway_deliveries_by_key_total", "counter",
          "Authentic deliveries, by the index of the secret that verified them (0: newest).");
   for (std::size_t i = 0; i < max_keys; ++i) {
     const std::uint64_t value = by_key_[i].load(std::memory_order_relaxed);
@@ -89,7 +89,7 @@ void metrics::write(std::string& out) const {
   }
   request_latency_.write(out, "fiskil_gateway_request_duration_seconds",
                          "Time from a delivery's complete request to its answer being queued for writing.");
-  header(out, "fiskil_gateway_open_connections", "gauge", "Connections open now.");
+  append_metric_header(out, "fiskil_gateway_open_connections", "gauge", "Connections open now.");
   out += "fiskil_gateway_open_connections " + std::to_string(open_connections_.load(std::memory_order_relaxed)) + "\n";
   append_metric(out, "fiskil_gateway_refused_connections_total", "counter",
                 "Connections answered 503 and closed because --max-connections were open.",

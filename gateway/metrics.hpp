@@ -76,7 +76,11 @@ class metrics {
   histogram request_latency_;
 };
 
-// append_counter appends a one-sample metric (HELP, TYPE and the sample).
+// append_metric_header appends a metric family's HELP and TYPE lines; its
+// samples follow.
+void append_metric_header(std::string& out, std::string_view name, std::string_view type, std::string_view help);
+
+// append_metric appends a one-sample metric (HELP, TYPE and the sample).
 void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
                    std::uint64_t value);
 

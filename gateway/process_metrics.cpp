@@ -62,13 +62,7 @@ double start_time() {
 }
 
 void gauge(std::string& out, const char* name, const char* help, const std::string& labels, const std::string& value) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += " gauge\n";
+  append_metric_header(out, name, "gauge", help);
   out += name;
   out += labels;
   out += ' ';

@@ -36,6 +36,14 @@ def _release_all():
             p.wait()
 
 
+def _pause(seconds, stop):
+    """Waits seconds, or less once stop (a threading.Event) is set."""
+    if stop is not None:
+        stop.wait(seconds)
+    else:
+        time.sleep(seconds)
+
+
 def hold_write_lock(path, seconds, stop=None):
     """Another process takes the journal's write lock (BEGIN EXCLUSIVE),
     holds it for seconds (less if stop is set meanwhile), then commits."""
@@ -51,10 +59,7 @@ def hold_write_lock(path, seconds, stop=None):
         line = p.stdout.readline()
         if line.strip() != b"locked":
             raise AssertionError(f"the lock holder did not take the lock: {line!r}")
-        if stop is not None:
-            stop.wait(seconds)
-        else:
-            time.sleep(seconds)
+        _pause(seconds, stop)
         p.stdin.write(b"release\n")
         p.stdin.flush()
         p.wait(30)
@@ -75,10 +80,7 @@ def file_size_fault(pid, seconds, stop=None):
     except ProcessLookupError:
         return False
     try:
-        if stop is not None:
-            stop.wait(seconds)
-        else:
-            time.sleep(seconds)
+        _pause(seconds, stop)
     finally:
         try:
             resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
@@ -183,10 +185,7 @@ def sigstop_for(proc, seconds, stop=None):
     except ProcessLookupError:
         return False
     try:
-        if stop is not None:
-            stop.wait(seconds)
-        else:
-            time.sleep(seconds)
+        _pause(seconds, stop)
     finally:
         try:
             proc.send_signal(signal.SIGCONT)
