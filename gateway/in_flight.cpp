@@ -38,7 +38,7 @@ in_flight::ticket in_flight::begin(std::string message_id, std::string consent_i
   t->consent_id = std::move(consent_id);
   t->started = started;
   t->on_settled = std::move(on_settled);
-  bool earliest = false;
+  bool earlier = false;
   {
     const std::lock_guard lock(mutex_);
     // The receiver holds one pending delivery per message_id and per
@@ -46,9 +46,11 @@ in_flight::ticket in_flight::begin(std::string message_id, std::string consent_i
     by_message_[t->message_id] = t;
     if (!t->consent_id.empty()) by_consent_[t->consent_id] = t;
     t->by_start = by_start_.emplace(started, t);
-    earliest = t->by_start == by_start_.begin();
+    // The deadline thread is woken only when this deadline comes before
+    // the time it sleeps until: not once per delivery.
+    earlier = started + timeout_ < wakes_at_;
   }
-  if (earliest) wake_.notify_one();
+  if (earlier) wake_.notify_one();
   return t;
 }
 
@@ -120,13 +122,15 @@ std::chrono::nanoseconds in_flight::oldest_age() const {
 void in_flight::run_deadlines() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (by_start_.empty()) {
-      wake_.wait(lock);
-      continue;
-    }
-    const clock::time_point due = by_start_.begin()->first + timeout_;
-    if (clock::now() < due) {
+    // Asleep until wakes_at_: with nothing in flight, a store timeout from
+    // now (a delivery registered meanwhile started before it went to sleep,
+    // or wakes it: see begin). Awake, wakes_at_ is min(): nobody wakes it.
+    const clock::time_point now = clock::now();
+    const clock::time_point due = by_start_.empty() ? now + timeout_ : by_start_.begin()->first + timeout_;
+    if (by_start_.empty() || now < due) {
+      wakes_at_ = due;
       wake_.wait_until(lock, due);
+      wakes_at_ = clock::time_point::min();
       continue;
     }
     const ticket t = by_start_.begin()->second;

@@ -94,6 +94,7 @@ class in_flight {
   index by_message_, by_consent_;
   std::multimap<clock::time_point, ticket> by_start_;  // the oldest first: readiness and the deadline thread
   bool stopping_ = false;
+  clock::time_point wakes_at_ = clock::time_point::min();  // when the deadline thread wakes; min(): it is awake
   std::uint64_t timeouts_ = 0, late_answers_ = 0, copies_waited_ = 0, consent_waits_ = 0;
   std::thread deadlines_;
 };

@@ -32,6 +32,7 @@
 
 #include "log.hpp"
 #include "metrics.hpp"
+#include "reply_queue.hpp"
 #include "routes.hpp"
 
 namespace fiskil::gateway {
@@ -40,6 +41,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+
+// Each connection runs on its own strand, named by its concrete type: the
+// type-erased net::any_io_executor of beast::tcp_stream allocates whenever
+// an operation prefers or requires a property of it (about 25 times per
+// request), this does not.
+using strand_type = net::strand<net::io_context::executor_type>;
+using socket_type = tcp::socket::rebind_executor<strand_type>::other;
+using tcp_stream = beast::basic_stream<tcp, strand_type>;
 
 namespace {
 
@@ -53,6 +62,7 @@ struct shared {
   std::atomic<bool> stopping{false};
   std::mutex idle_mutex;
   std::condition_variable idle;
+  reply_queue* replies = nullptr;  // the server's (set once it exists)
 
   void request_done() {
     if (in_flight.fetch_sub(1) == 1 && stopping.load()) {
@@ -62,15 +72,15 @@ struct shared {
   }
 };
 
-// session serves one connection; Stream is beast::tcp_stream (HTTP) or
-// beast::ssl_stream<beast::tcp_stream> (HTTPS, --tls-cert).
+// session serves one connection; Stream is tcp_stream (HTTP) or
+// beast::ssl_stream<tcp_stream> (HTTPS, --tls-cert).
 template <class Stream>
-class session : public std::enable_shared_from_this<session<Stream>> {
+class session : public reply_target, public std::enable_shared_from_this<session<Stream>> {
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
  public:
   template <class... Context>
-  session(tcp::socket&& socket, shared& s, listener_role role, Context&... context)
+  session(socket_type&& socket, shared& s, listener_role role, Context&... context)
       : stream_(std::move(socket), context...), s_(s), role_(role) {
     beast::error_code ec;
     const tcp::endpoint remote = tcp_layer().socket().remote_endpoint(ec);
@@ -99,10 +109,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   }
 
  private:
-  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
 
   void begin() {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, tcp_stream>) {
       read();
     }
 #if FISKIL_GATEWAY_TLS
@@ -208,9 +218,22 @@ class session : public std::enable_shared_from_this<session<Stream>> {
                                  std::span<const unsigned char>(peer_.data(), peer_size_), role_};
     auto self = shared_from_this();
     s_.handler.handle(view, [self](http_reply reply) {
-      net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
-        self->send(std::move(reply), !self->keep_alive_, true);
-      });
+      // An answer made on this connection's strand (refusals, duplicates,
+      // the floor) is posted to it; one made on another thread (the store's
+      // writer) goes through the reply queue, one wake-up per batch.
+      if (self->stream_.get_executor().running_in_this_thread() || self->s_.replies == nullptr) {
+        net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+          self->send(std::move(reply), !self->keep_alive_, true);
+        });
+      } else {
+        self->s_.replies->push(self, std::move(reply));
+      }
+    });
+  }
+
+  void on_reply(http_reply reply) override {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), reply = std::move(reply)]() mutable {
+      self->send(std::move(reply), !self->keep_alive_, true);
     });
   }
 
@@ -291,14 +314,14 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 };
 
 // refusal answers one connection over --max-connections with 503 and closes it.
-void refuse(tcp::socket socket) {
+void refuse(socket_type socket) {
   static const std::string answer = [] {
     const std::string body = json_reply(503, "unavailable", "too many open connections").body;
     return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
            "Retry-After: 1\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
   }();
-  auto held = std::make_shared<tcp::socket>(std::move(socket));
+  auto held = std::make_shared<socket_type>(std::move(socket));
   net::async_write(*held, net::buffer(answer), [held](beast::error_code, std::size_t) {
     beast::error_code ignored;
     held->shutdown(tcp::socket::shutdown_both, ignored);
@@ -324,13 +347,15 @@ struct server::impl {
   impl(const server_options& options, routes& handler, metrics& counters)
       : s(options, handler, counters),
         main(ioc, options.admin_host.empty() ? listener_role::all : listener_role::delivery),
-        admin(ioc, listener_role::admin) {}
+        admin(ioc, listener_role::admin) {
+    s.replies = &replies;
+  }
 
   // Destroyed in reverse order: the threads, the acceptors, then the
   // io_context (whose pending handlers hold the last sessions, which use s).
 
   void accept(listener& l) {
-    l.acceptor.async_accept(net::make_strand(ioc), [this, &l](beast::error_code ec, tcp::socket socket) {
+    l.acceptor.async_accept(strand_type(ioc.get_executor()), [this, &l](beast::error_code ec, socket_type socket) {
       if (ec) {
         if (!l.acceptor.is_open() || s.stopping.load()) return;
         return back_off(l, ec);
@@ -343,11 +368,11 @@ struct server::impl {
         s.connections.fetch_add(1);
 #if FISKIL_GATEWAY_TLS
         if (tls && l.role != listener_role::admin) {
-          std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), s, l.role, *tls)->start();
+          std::make_shared<session<beast::ssl_stream<tcp_stream>>>(std::move(socket), s, l.role, *tls)->start();
           return accept(l);
         }
 #endif
-        std::make_shared<session<beast::tcp_stream>>(std::move(socket), s, l.role)->start();
+        std::make_shared<session<tcp_stream>>(std::move(socket), s, l.role)->start();
       }
       accept(l);
     });
@@ -415,6 +440,7 @@ struct server::impl {
   std::optional<net::ssl::context> tls;  // set with --tls-cert
 #endif
   net::io_context ioc;
+  reply_queue replies{ioc};  // destroyed before ioc, whose handlers it posted
   listener main, admin;  // admin: only with --admin-listen
   std::string admin_bound;
   std::vector<std::thread> threads;
