@@ -76,8 +76,6 @@ std::string prometheus_label(std::string_view text) {
   return out;
 }
 
-constexpr int revoked = static_cast<int>(fw::consent_change::revoked);
-
 struct pending {
   record rec;
   std::function<void(stored)> done;
@@ -401,27 +399,31 @@ class journal final : public storage {
     }
     if (rc != SQLITE_DONE) return false;
     {
-      const int kind = static_cast<int>(*r.consent_change);
+      // The consent tracker's rule (fw::consent_order_after), on the
+      // durable state.
+      std::optional<fw::consent_state> latest;
       find_consent_.reset();
       find_consent_.text(1, r.consent_id);
       rc = find_consent_.step();
       if (rc == SQLITE_ROW) {
-        const int latest = sqlite3_column_int(find_consent_.get(), 0);
-        const std::int64_t latest_ns = sqlite3_column_int64(find_consent_.get(), 1);
-        find_consent_.reset();
-        // The consent tracker's rules (fw::consent_tracker), on the durable state.
-        if (latest == revoked) {
-          verdict = kind == revoked ? stored::duplicate : stored::after_revocation;
+        latest = fw::consent_state{static_cast<fw::consent_change>(sqlite3_column_int(find_consent_.get(), 0)),
+                                   fw::timestamp{std::chrono::nanoseconds{sqlite3_column_int64(find_consent_.get(), 1)}}};
+      }
+      find_consent_.reset();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return false;
+      switch (fw::consent_order_after(latest, *r.consent_change,
+                                      fw::timestamp{std::chrono::nanoseconds{r.publish_time_ns}})) {
+        case fw::consent_order::newer:
+          break;
+        case fw::consent_order::duplicate:
+          verdict = stored::duplicate;
           return true;
-        }
-        const bool later = r.publish_time_ns > latest_ns || (r.publish_time_ns == latest_ns && kind > latest);
-        if (kind != revoked && !later) {
-          verdict = r.publish_time_ns == latest_ns && kind == latest ? stored::duplicate : stored::superseded;
+        case fw::consent_order::stale:
+          verdict = stored::superseded;
           return true;
-        }
-      } else {
-        find_consent_.reset();
-        if (rc != SQLITE_DONE) return false;
+        case fw::consent_order::after_revocation:
+          verdict = stored::after_revocation;
+          return true;
       }
     }
     if (!insert_row(r, rc)) return false;
