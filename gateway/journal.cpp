@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "journal_batch.hpp"
 #include "journal_checkpointer.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -24,31 +25,6 @@
 namespace fiskil::gateway {
 
 namespace {
-
-constexpr const char* schema = R"(
-CREATE TABLE IF NOT EXISTS deliveries (
-  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id       TEXT    NOT NULL UNIQUE,
-  event            TEXT    NOT NULL,
-  consent_id       TEXT,
-  publish_time_ns  INTEGER NOT NULL,
-  received_time_ns INTEGER NOT NULL,
-  key_index        INTEGER NOT NULL,
-  body             BLOB    NOT NULL,
-  signature        TEXT    NOT NULL
-);
-CREATE TABLE IF NOT EXISTS consents (
-  consent_id       TEXT    PRIMARY KEY,
-  change           INTEGER NOT NULL,
-  publish_time_ns  INTEGER NOT NULL,
-  message_id       TEXT    NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS gateway_meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS consumer_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-)";
 
 // random_id is 128 random bits in hex, for the journal's identity.
 std::string random_id() {
@@ -79,35 +55,6 @@ std::string prometheus_label(std::string_view text) {
 struct pending {
   record rec;
   std::function<void(stored)> done;
-};
-
-class statement {
- public:
-  statement() = default;
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-  ~statement() { sqlite3_finalize(stmt_); }
-  bool prepare(sqlite3* db, const char* sql) {
-    sqlite3_finalize(stmt_);
-    stmt_ = nullptr;
-    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) == SQLITE_OK;
-  }
-  void finalize() {
-    sqlite3_finalize(stmt_);
-    stmt_ = nullptr;
-  }
-  sqlite3_stmt* get() const { return stmt_; }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  void text(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC); }
-  void blob(int i, const std::string& s) { sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC); }
-  void integer(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  int step() { return sqlite3_step(stmt_); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
 };
 
 class journal final : public storage {
@@ -262,7 +209,7 @@ class journal final : public storage {
     const char* pragmas = memory_ ? "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
                                     " PRAGMA journal_size_limit=67108864;";
-    if (!exec(pragmas, why) || !exec(schema, why)) {
+    if (!exec(pragmas, why) || !exec(journal_schema, why)) {
       error = options_.path + ": " + why;
       close_database();
       return false;
@@ -291,20 +238,7 @@ class journal final : public storage {
       if (::stat(options_.path.c_str(), &st) == 0) inode_ = st.st_ino;
     }
     if (checkpointer_) sqlite3_wal_hook(db_, &journal_checkpointer::wal_hook, checkpointer_.get());
-    const bool prepared =
-        begin_.prepare(db_, "BEGIN IMMEDIATE") && commit_.prepare(db_, "COMMIT") &&
-        rollback_.prepare(db_, "ROLLBACK") &&
-        find_id_.prepare(db_, "SELECT 1 FROM deliveries WHERE message_id = ?1") &&
-        find_consent_.prepare(db_, "SELECT change, publish_time_ns FROM consents WHERE consent_id = ?1") &&
-        insert_.prepare(db_,
-                        "INSERT INTO deliveries (message_id, event, consent_id, publish_time_ns, received_time_ns,"
-                        " key_index, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                        " ON CONFLICT (message_id) DO NOTHING") &&
-        upsert_consent_.prepare(db_,
-                                "INSERT INTO consents (consent_id, change, publish_time_ns, message_id)"
-                                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consent_id) DO UPDATE SET"
-                                " change = excluded.change, publish_time_ns = excluded.publish_time_ns,"
-                                " message_id = excluded.message_id");
+    const bool prepared = batch_.prepare(db_);
     if (!prepared) {
       error = options_.path + ": " + sqlite3_errmsg(db_);
       close_database();
@@ -317,7 +251,7 @@ class journal final : public storage {
   // table or the row is missing). Returns false on a database error.
   bool read_journal_id(std::string& id, std::string& error) {
     id.clear();
-    statement read;
+    sqlite_statement read;
     if (!read.prepare(db_, "SELECT value FROM gateway_meta WHERE key = 'journal_id'")) {
       const std::string message = sqlite3_errmsg(db_);
       if (message.find("no such table") != std::string::npos) return true;
@@ -336,13 +270,7 @@ class journal final : public storage {
   }
 
   void close_database() {
-    begin_.finalize();
-    commit_.finalize();
-    rollback_.finalize();
-    find_id_.finalize();
-    find_consent_.finalize();
-    insert_.finalize();
-    upsert_consent_.finalize();
+    batch_.finalize();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = nullptr;
   }
@@ -353,92 +281,6 @@ class journal final : public storage {
     if (memory_) return true;
     struct stat st{};
     return ::stat(options_.path.c_str(), &st) == 0 && st.st_ino == inode_;
-  }
-
-  // run_prepared steps a prepared statement without rows (BEGIN, COMMIT,
-  // ROLLBACK). Returns whether it succeeded.
-  static bool run_prepared(statement& s) {
-    const int rc = s.step();
-    sqlite3_reset(s.get());
-    return rc == SQLITE_DONE;
-  }
-
-  // insert_row inserts r, or nothing when its message_id is there already.
-  bool insert_row(const record& r, int& rc) {
-    insert_.reset();
-    insert_.text(1, r.message_id);
-    insert_.text(2, r.event_name);
-    if (r.consent_change) insert_.text(3, r.consent_id);
-    insert_.integer(4, r.publish_time_ns);
-    insert_.integer(5, r.received_time_ns);
-    insert_.integer(6, static_cast<std::int64_t>(r.key_index));
-    insert_.blob(7, r.body);
-    insert_.text(8, r.signature);
-    rc = insert_.step();
-    insert_.reset();
-    return rc == SQLITE_DONE;
-  }
-
-  // decide classifies one record inside the open transaction. Returns false
-  // on a database error.
-  bool decide(const record& r, stored& verdict) {
-    int rc = SQLITE_DONE;
-    if (!r.consent_change) {
-      // One B-tree descent: the unique message_id refuses a second row.
-      if (!insert_row(r, rc)) return false;
-      verdict = sqlite3_changes(db_) == 1 ? stored::kept : stored::duplicate;
-      return true;
-    }
-    find_id_.reset();
-    find_id_.text(1, r.message_id);
-    rc = find_id_.step();
-    find_id_.reset();
-    if (rc == SQLITE_ROW) {
-      verdict = stored::duplicate;
-      return true;
-    }
-    if (rc != SQLITE_DONE) return false;
-    {
-      // The consent tracker's rule (fw::consent_order_after), on the
-      // durable state.
-      std::optional<fw::consent_state> latest;
-      find_consent_.reset();
-      find_consent_.text(1, r.consent_id);
-      rc = find_consent_.step();
-      if (rc == SQLITE_ROW) {
-        latest = fw::consent_state{static_cast<fw::consent_change>(sqlite3_column_int(find_consent_.get(), 0)),
-                                   fw::timestamp{std::chrono::nanoseconds{sqlite3_column_int64(find_consent_.get(), 1)}}};
-      }
-      find_consent_.reset();
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return false;
-      switch (fw::consent_order_after(latest, *r.consent_change,
-                                      fw::timestamp{std::chrono::nanoseconds{r.publish_time_ns}})) {
-        case fw::consent_order::newer:
-          break;
-        case fw::consent_order::duplicate:
-          verdict = stored::duplicate;
-          return true;
-        case fw::consent_order::stale:
-          verdict = stored::superseded;
-          return true;
-        case fw::consent_order::after_revocation:
-          verdict = stored::after_revocation;
-          return true;
-      }
-    }
-    if (!insert_row(r, rc)) return false;
-    {
-      upsert_consent_.reset();
-      upsert_consent_.text(1, r.consent_id);
-      upsert_consent_.integer(2, static_cast<int>(*r.consent_change));
-      upsert_consent_.integer(3, r.publish_time_ns);
-      upsert_consent_.text(4, r.message_id);
-      rc = upsert_consent_.step();
-      upsert_consent_.reset();
-      if (rc != SQLITE_DONE) return false;
-    }
-    verdict = stored::kept;
-    return true;
   }
 
   void fail(std::string_view what, std::string reason = {}) {
@@ -452,7 +294,7 @@ class journal final : public storage {
 
   // write_batch keeps batch in one transaction and answers each record.
   void write_batch(std::vector<pending>& batch) {
-    std::vector<stored> verdicts(batch.size(), stored::unavailable);
+    verdicts_.assign(batch.size(), stored::unavailable);
     const auto started = std::chrono::steady_clock::now();
     std::string why;
     bool ok = true;
@@ -467,34 +309,21 @@ class journal final : public storage {
         identity_back();
       }
     }
-    if (ok && !run_prepared(begin_)) {
-      ok = false;
-      fail("begin");
-      close_database();
-    }
     if (ok) {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (!decide(batch[i].rec, verdicts[i])) {
-          ok = false;
-          fail("write");
-          break;
-        }
-      }
-      if (ok && !run_prepared(commit_)) {
+      records_in_batch_.clear();
+      for (const pending& p : batch) records_in_batch_.push_back(&p.rec);
+      if (const char* failed = batch_.write(records_in_batch_, verdicts_, why)) {
         ok = false;
-        fail("commit");
-      }
-      if (ok && !still_there()) {
+        fail(failed, why);
+        close_database();  // the next batch or probe reopens it
+      } else if (!still_there()) {
         // Removed or replaced during the transaction: the commit went to a
         // file no one will read again. Not kept.
         identity_lost();
         ok = false;
+        std::fill(verdicts_.begin(), verdicts_.end(), stored::unavailable);
         fail("commit", "the journal file was removed or replaced during the commit");
-      }
-      if (!ok) {
-        if (sqlite3_get_autocommit(db_) == 0) (void)run_prepared(rollback_);
-        std::fill(verdicts.begin(), verdicts.end(), stored::unavailable);
-        close_database();  // the next batch or probe reopens it
+        close_database();
       }
     }
     if (ok) {
@@ -502,11 +331,11 @@ class journal final : public storage {
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
       batches_.fetch_add(1, std::memory_order_relaxed);
       std::size_t kept = 0;
-      for (const stored v : verdicts) kept += v == stored::kept ? 1 : 0;
+      for (const stored v : verdicts_) kept += v == stored::kept ? 1 : 0;
       records_.fetch_add(kept, std::memory_order_relaxed);
       recovered();
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(verdicts[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(verdicts_[i]);
     batch.clear();  // release the callbacks (and the connections they hold) now
   }
 
@@ -553,7 +382,7 @@ class journal final : public storage {
   // prune deletes up to 1000 of the oldest rows received before now - keep,
   // never one a registered consumer has not passed (seq above its cursor).
   void prune() {
-    statement del;
+    sqlite_statement del;
     if (db_ == nullptr ||
         !del.prepare(db_,
                      "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM (SELECT seq, received_time_ns FROM"
@@ -574,7 +403,7 @@ class journal final : public storage {
 
   // measure_consumers reads each registered consumer's lag, for /metrics.
   void measure_consumers() {
-    statement read;
+    sqlite_statement read;
     if (db_ == nullptr ||
         !read.prepare(db_,
                       "SELECT c.name, (SELECT COUNT(*) FROM deliveries d WHERE d.seq > c.seq),"
@@ -602,7 +431,7 @@ class journal final : public storage {
     if (db_ == nullptr) return;
     const fw::timestamp now{std::chrono::nanoseconds{now_ns}};
     std::size_t ids = 0, consents = 0;
-    statement rows;
+    sqlite_statement rows;
     // Newest first; a row received more than two retentions ago cannot have
     // a publish_time inside one (publish_time >= received - max_age - skew).
     if (rows.prepare(db_, "SELECT message_id, publish_time_ns, received_time_ns FROM deliveries ORDER BY seq DESC")) {
@@ -616,7 +445,7 @@ class journal final : public storage {
         if (receiver.store().remember(message_id, fw::timestamp{std::chrono::nanoseconds{publish}}, now)) ++ids;
       }
     }
-    statement states;
+    sqlite_statement states;
     if (states.prepare(db_, "SELECT consent_id, change, publish_time_ns FROM consents WHERE publish_time_ns >= ?1")) {
       states.integer(1, now_ns - retention_ns);
       while (states.step() == SQLITE_ROW) {
@@ -700,7 +529,9 @@ class journal final : public storage {
   sqlite3* db_ = nullptr;
   bool memory_ = false;
   ino_t inode_ = 0;
-  statement begin_, commit_, rollback_, find_id_, find_consent_, insert_, upsert_consent_;
+  journal_batch batch_;
+  std::vector<const record*> records_in_batch_;  // reused
+  std::vector<stored> verdicts_;                 // reused
   std::unique_ptr<journal_checkpointer> checkpointer_;
   bool more_to_prune_ = false;
 
