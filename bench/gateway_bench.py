@@ -105,10 +105,10 @@ def write_deliveries(path, count, prefix, secret, consent_mix=False, consents=50
             out.write(f"{sig} {body}\n")
 
 
-def cpu_seconds(pid):
-    """User + system CPU seconds of the process (all its threads)."""
+def cpu_seconds(pid, system_only=False):
+    """User + system (or system only) CPU seconds of the process (all its threads)."""
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return (int(fields[12]) if system_only else int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def context_switches(pid):
@@ -149,7 +149,12 @@ def outcome_counts(port):
     """The gateway's deliveries_total counters by outcome (since it started)."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     counts = {o: 0 for o in OUTCOMES}
+    counts["batches"] = counts["batched"] = 0
     for line in text.splitlines():
+        if line.startswith("fiskil_gateway_journal_batch_size_count "):
+            counts["batches"] = int(float(line.split()[-1]))
+        elif line.startswith("fiskil_gateway_journal_batch_size_sum "):
+            counts["batched"] = int(float(line.split()[-1]))
         if not line.startswith("fiskil_gateway_deliveries_total{"):
             continue
         labels, value = line.rsplit(" ", 1)
@@ -348,6 +353,7 @@ def main():
                     run_wrk(g.port, deliveries, 1, 4, 1)
                 before = outcome_counts(g.port)
                 cpu_before, switches_before = cpu_seconds(g.proc.pid), context_switches(g.proc.pid)
+                system_before = cpu_seconds(g.proc.pid, system_only=True)
                 if perf_data is not None:
                     recorder = subprocess.Popen(["perf", "record", "-q", "-F", "1999", "--call-graph", "fp", "-p",
                                                  str(g.proc.pid), "-o", str(perf_data)],
@@ -361,6 +367,7 @@ def main():
                     recorder.send_signal(signal.SIGINT)
                     recorder.wait(60)
                 result["gateway_cpu_s"] = cpu_seconds(g.proc.pid) - cpu_before
+                result["gateway_system_cpu_s"] = cpu_seconds(g.proc.pid, system_only=True) - system_before
                 result["gateway_switches"] = context_switches(g.proc.pid) - switches_before
                 after = outcome_counts(g.port)
                 result.update({k: after[k] - before[k] for k in after})
@@ -374,8 +381,11 @@ def main():
             result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
             requests = max(1, result["requests"])
             result["gateway_cpu_us_per_request"] = 1e6 * result["gateway_cpu_s"] / requests
+            result["gateway_system_share"] = result["gateway_system_cpu_s"] / max(result["gateway_cpu_s"], 1e-9)
             result["loadgen_cpu_us_per_request"] = 1e6 * result["loadgen_cpu_s"] / requests
             result["switches_per_request"] = result["gateway_switches"] / requests
+            # Deliveries per journal transaction (one fsync each): the durable rows' batch.
+            result["batch_mean"] = result["batched"] / result["batches"] if result["batches"] else 0
             title = f"{name} [{label}]" if label else name
             errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "non_2xx"))
             if errors:
@@ -385,9 +395,11 @@ def main():
                                 "the pool of deliveries ran out (raise it in write_deliveries' caller)")
             print(f"{title:<30} {result['per_second']:>8.0f}/s  p50 {result['p50_us'] / 1000:.2f}  "
                   f"p99 {result['p99_us'] / 1000:.2f}  p99.9 {result['p999_us'] / 1000:.2f} ms  "
-                  f"CPU/req: gateway {result['gateway_cpu_us_per_request']:.1f} us, "
+                  f"CPU/req: gateway {result['gateway_cpu_us_per_request']:.1f} us "
+                  f"({100 * result['gateway_system_share']:.0f}% kernel), "
                   f"load {result['loadgen_cpu_us_per_request']:.1f} us; "
                   f"switches/req {result['switches_per_request']:.2f}; "
+                  + (f"batch {result['batch_mean']:.1f}; " if result["batch_mean"] else "")
                   + ", ".join(f"{k} {result[k]}" for k in OUTCOMES if result[k]), flush=True)
             return result
 
@@ -490,17 +502,21 @@ def report(args, seconds, machine, started, command, load_before, load_after, fs
         "commit); **duplicates** deliveries already seen; **consent mix** the durable gateway with one delivery in ten "
         "a consent event, chains of received, updated and revoked per consent; **durable@R/s** an open-loop fixed rate. "
         "Each distinct-delivery row saw no duplicate (the script checks). Per request: the gateway's CPU (user + "
-        "system, all threads), the load generator's, and the gateway's context switches.",
+        "system, all threads; **kernel share** is the system part), the load generator's, and the gateway's context "
+        "switches; **batch** is the mean "
+        "deliveries per journal transaction (one fsync each; the before build may not report it: 0).",
         "",
         "| row | build | deliveries/s | p50 ms | p99 ms | p99.9 ms | gateway CPU µs/req | load CPU µs/req | "
-        "switches/req | accepted | other outcomes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "kernel share | switches/req | batch | accepted | other outcomes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         other = ", ".join(f"{k} {int(r[k])}" for k in OUTCOMES if k != "accepted" and r[k])
         lines.append(f"| {r['name']} | {r['build'] or '-'} | {r['per_second']:.0f} | {r['p50_us'] / 1000:.2f} | "
                      f"{r['p99_us'] / 1000:.2f} | {r['p999_us'] / 1000:.2f} | {r['gateway_cpu_us_per_request']:.1f} | "
-                     f"{r['loadgen_cpu_us_per_request']:.1f} | {r['switches_per_request']:.2f} | {int(r['accepted'])} | "
+                     f"{r['loadgen_cpu_us_per_request']:.1f} | {100 * r['gateway_system_share']:.0f} % | "
+                     f"{r['switches_per_request']:.2f} | "
+                     f"{r['batch_mean']:.1f} | {int(r['accepted'])} | "
                      f"{other} |")
     lines += ["", "## Targets (issue 19)", "",
               "| target | " + " | ".join(label or "measured" for label, _ in builds) + " |",

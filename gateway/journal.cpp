@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -104,6 +105,22 @@ class journal final : public storage {
   }
 
   void write_metrics(std::string& out) const override {
+    {
+      // Deliveries per committed transaction (one fsync each), in buckets
+      // of powers of two up to the largest batch.
+      append_metric_header(out, "fiskil_gateway_journal_batch_size", "histogram",
+                           "Deliveries written per committed journal transaction (one fsync each).");
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < batch_sizes_.size(); ++i) {
+        cumulative += batch_sizes_[i].load(std::memory_order_relaxed);
+        out += "fiskil_gateway_journal_batch_size_bucket{le=\"" + std::to_string(std::size_t{1} << i) + "\"} " +
+               std::to_string(cumulative) + "\n";
+      }
+      out += "fiskil_gateway_journal_batch_size_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+      out += "fiskil_gateway_journal_batch_size_sum " + std::to_string(batch_size_sum_.load(std::memory_order_relaxed)) +
+             "\n";
+      out += "fiskil_gateway_journal_batch_size_count " + std::to_string(cumulative) + "\n";
+    }
     commit_latency_.write(out, "fiskil_gateway_journal_commit_duration_seconds",
                           "Time to write and commit (fsync) one batch of deliveries to the journal.");
     append_metric(out, "fiskil_gateway_journal_batches_total", "counter", "Journal transactions committed.",
@@ -330,6 +347,10 @@ class journal final : public storage {
       commit_latency_.observe(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
       batches_.fetch_add(1, std::memory_order_relaxed);
+      std::size_t bucket = 0;
+      while ((std::size_t{1} << bucket) < batch.size() && bucket + 1 < batch_sizes_.size()) ++bucket;
+      batch_sizes_[bucket].fetch_add(1, std::memory_order_relaxed);
+      batch_size_sum_.fetch_add(batch.size(), std::memory_order_relaxed);
       std::size_t kept = 0;
       for (const stored v : verdicts_) kept += v == stored::kept ? 1 : 0;
       records_.fetch_add(kept, std::memory_order_relaxed);
@@ -547,6 +568,10 @@ class journal final : public storage {
 
   std::atomic<bool> healthy_{true};
   histogram commit_latency_;
+  // batch_sizes_[i]: committed batches of more than 2^(i-1) and at most 2^i
+  // deliveries (max_batch is 2^12).
+  std::array<std::atomic<std::uint64_t>, 13> batch_sizes_{};
+  std::atomic<std::uint64_t> batch_size_sum_{0};
   std::atomic<std::uint64_t> batches_{0}, records_{0}, failures_{0}, queue_full_{0}, pruned_{0};
 };
 

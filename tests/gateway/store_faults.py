@@ -315,6 +315,34 @@ def test_readiness(tmp):
         g.kill()
 
 
+def test_batches(tmp):
+    """Group commit (issue 19): deliveries that arrive while a batch waits for
+    the write lock share the next transaction, and
+    fiskil_gateway_journal_batch_size counts every batch and every delivery."""
+    g = Gateway(tmp)
+    pool = concurrent.futures.ThreadPoolExecutor(20)
+    try:
+        expect(g.post(*delivery("9700000000000000")), 200, "accepted", "a first delivery, alone in its batch")
+        holder = hold_write_lock(g.journal, 1.0)
+        futures = [pool.submit(timed_post, g, *delivery(f"97000000000000{i:02d}")) for i in range(1, 21)]
+        answers = [f.result(30)[0] for f in futures]
+        holder.wait(30)
+        for i, answer in enumerate(answers, 1):
+            expect(answer, 200, "accepted", f"delivery {i} of 20 sent while the lock was held (under the busy timeout)")
+        count = g.metric("fiskil_gateway_journal_batch_size_count")
+        check(count == g.metric("fiskil_gateway_journal_batches_total"), f"one observation per batch ({count})")
+        check(g.metric("fiskil_gateway_journal_batch_size_sum") == 21, "every delivery written is counted once")
+        check(g.metric('fiskil_gateway_journal_batch_size_bucket{le="+Inf"}') == count, "+Inf is the count")
+        check(g.metric('fiskil_gateway_journal_batch_size_bucket{le="1"}') >= 1, "the first delivery's batch of 1")
+        check(g.metric('fiskil_gateway_journal_batch_size_bucket{le="8"}') < count,
+              "a batch of more than 8: the deliveries queued behind the lock share one transaction")
+        check(journal_rows(g.journal, "SELECT count(*) FROM deliveries")[0][0] == 21, "all 21 kept")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        pool.shutdown(wait=False)
+        g.kill()
+
+
 GROUPS = {
     "inflight": test_inflight,
     "consent": test_consent,
@@ -322,6 +350,7 @@ GROUPS = {
     "identity": test_identity,
     "retention": test_retention,
     "readiness": test_readiness,
+    "batches": test_batches,
 }
 
 
