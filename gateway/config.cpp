@@ -119,6 +119,9 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
   --journal-busy-timeout DURATION  wait this long for another process's write lock on
                            the journal before answering 503 (default 2s)
+  --journal-wal-limit SIZE the journal's WAL stays under about this: checkpoints run beside
+                           the writer from a sixteenth of it, the writer runs one at it
+                           (default 64MiB; at least 256KiB)
   --store-timeout DURATION a delivery the store has not kept within this is answered 503
                            and retracted (default 10s; keep it under the provider's timeout)
   --ready-pending-age DURATION  /readyz fails while a delivery has waited for the store
@@ -259,6 +262,10 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       if (name == "--journal-busy-timeout") out.journal_busy_timeout = duration;
     } else if (name == "--max-body-size") {
       if (!parse_size(value, out.max_body_size) || out.max_body_size == 0) return bad("expected a size such as 1MiB");
+    } else if (name == "--journal-wal-limit") {
+      if (!parse_size(value, out.journal_wal_limit) || out.journal_wal_limit < 256 * 1024 ||
+          out.journal_wal_limit > (std::size_t{1} << 40))
+        return bad("expected a size from 256KiB to 1TiB, such as 64MiB");
     } else if (name == "--message-capacity" || name == "--consent-capacity" || name == "--max-connections" ||
                name == "--threads" || name == "--journal-queue") {
       if (!parse_unsigned(value, number) || number == 0 || number > (std::uint64_t{1} << 30))

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "metrics.hpp"
+#include "thread_name.hpp"
 
 namespace fiskil::gateway {
 
@@ -19,7 +20,10 @@ struct in_flight::entry {
 };
 
 in_flight::in_flight(std::chrono::nanoseconds store_timeout) : timeout_(store_timeout) {
-  deadlines_ = std::thread([this] { run_deadlines(); });
+  deadlines_ = std::thread([this] {
+    name_this_thread("fw-deadline");
+    run_deadlines();
+  });
 }
 
 in_flight::~in_flight() {

@@ -21,6 +21,7 @@
 #include "journal_batch.hpp"
 #include "journal_checkpointer.hpp"
 #include "log.hpp"
+#include "thread_name.hpp"
 #include "metrics.hpp"
 
 namespace fiskil::gateway {
@@ -53,6 +54,10 @@ std::string prometheus_label(std::string_view text) {
   return out;
 }
 
+// A WAL frame: one page (SQLite's default 4 KiB, the journal's) and its
+// 24-byte header.
+constexpr std::size_t page_size = 4096 + 24;
+
 struct pending {
   record rec;
   std::function<void(stored)> done;
@@ -66,10 +71,18 @@ class journal final : public storage {
 
   bool start(std::string& error) {
     // Checkpoints run on their own thread and connection (the writer runs
-    // with wal_autocheckpoint off): at 1000 frames, about 4 MiB.
-    if (options_.path != ":memory:") checkpointer_ = std::make_unique<journal_checkpointer>(options_.path, 1000);
+    // with wal_autocheckpoint off) once a sixteenth of --journal-wal-limit
+    // waits for one (1024 pages of 4 KiB by default); at the limit the
+    // writer checkpoints itself.
+    if (options_.path != ":memory:") {
+      const int bound = static_cast<int>(std::min<std::size_t>(options_.wal_limit / page_size, 1 << 30));
+      checkpointer_ = std::make_unique<journal_checkpointer>(options_.path, std::max(1, bound / 16), bound);
+    }
     if (!open_database(error, true)) return false;
-    writer_ = std::thread([this] { run(); });
+    writer_ = std::thread([this] {
+      name_this_thread("fw-journal");
+      run();
+    });
     return true;
   }
 
@@ -139,6 +152,9 @@ class journal final : public storage {
       append_metric(out, "fiskil_gateway_journal_checkpoints_total", "counter",
                     "WAL checkpoints run off the commit path (PASSIVE, on their own connection).",
                     checkpointer_->checkpoints());
+      append_metric(out, "fiskil_gateway_journal_bound_checkpoints_total", "counter",
+                    "WAL checkpoints the writer ran itself because the WAL reached --journal-wal-limit.",
+                    checkpointer_->bound_checkpoints());
       struct stat wal{};
       append_metric(out, "fiskil_gateway_journal_wal_bytes", "gauge", "Size of the journal's WAL file.",
                     ::stat((options_.path + "-wal").c_str(), &wal) == 0 ? static_cast<std::uint64_t>(wal.st_size) : 0);
@@ -224,9 +240,9 @@ class journal final : public storage {
       }
     }
     const char* pragmas = memory_ ? "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
-                                    " PRAGMA journal_size_limit=67108864;";
-    if (!exec(pragmas, why) || !exec(journal_schema, why)) {
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;";
+    const std::string size_limit = "PRAGMA journal_size_limit=" + std::to_string(options_.wal_limit) + ";";
+    if (!exec(pragmas, why) || (!memory_ && !exec(size_limit.c_str(), why)) || !exec(journal_schema, why)) {
       error = options_.path + ": " + why;
       close_database();
       return false;

@@ -22,6 +22,10 @@ struct journal_options {
   // busy_timeout: how long a write waits for another process's write lock
   // before its batch is answered unavailable.
   std::chrono::milliseconds busy_timeout{2000};
+  // wal_limit bounds the WAL file in bytes: checkpoints run beside the
+  // writer once a sixteenth of it waits for one, the writer runs one itself
+  // when the WAL reaches it, and the file is trimmed to it when it restarts.
+  std::size_t wal_limit = std::size_t{64} << 20;
 };
 
 // open_journal opens (creating if needed) the journal and starts its writer

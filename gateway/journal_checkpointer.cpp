@@ -5,12 +5,16 @@
 #include <sqlite3.h>
 
 #include "log.hpp"
+#include "thread_name.hpp"
 
 namespace fiskil::gateway {
 
-journal_checkpointer::journal_checkpointer(std::string path, int threshold_frames)
-    : path_(std::move(path)), threshold_frames_(threshold_frames) {
-  thread_ = std::thread([this] { run(); });
+journal_checkpointer::journal_checkpointer(std::string path, int threshold_frames, int bound_frames)
+    : path_(std::move(path)), threshold_frames_(threshold_frames), bound_frames_(bound_frames) {
+  thread_ = std::thread([this] {
+    name_this_thread("fw-checkpoint");
+    run();
+  });
 }
 
 journal_checkpointer::~journal_checkpointer() {
@@ -22,9 +26,25 @@ journal_checkpointer::~journal_checkpointer() {
   if (thread_.joinable()) thread_.join();
 }
 
-int journal_checkpointer::wal_hook(void* arg, sqlite3*, const char*, int frames) {
+int journal_checkpointer::wal_hook(void* arg, sqlite3* db, const char*, int frames) {
   auto* self = static_cast<journal_checkpointer*>(arg);
-  if (frames >= self->threshold_frames_) self->request();
+  int copied = self->copied_.load(std::memory_order_relaxed);
+  if (frames < copied) {  // the WAL restarted from its start
+    copied = 0;
+    self->copied_.store(0, std::memory_order_relaxed);
+  }
+  if (frames >= self->bound_frames_) {
+    // Between two of the writer's transactions nothing new is written: a
+    // checkpoint can copy every frame, and the next transaction restarts
+    // the WAL. (Its failure is harmless: the next commit tries again.)
+    int log_frames = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done) == SQLITE_OK) {
+      self->copied_.store(done, std::memory_order_relaxed);
+      self->bound_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    }
+  } else if (frames - copied >= self->threshold_frames_) {
+    self->request();
+  }
   return SQLITE_OK;
 }
 
@@ -67,8 +87,11 @@ void journal_checkpointer::run() {
     if (db != nullptr && wal_mode) {
       int log_frames = 0, copied = 0;
       const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      if (rc == SQLITE_OK) {
+        copied_.store(copied, std::memory_order_relaxed);
+      } else if (rc != SQLITE_BUSY) {
         log("warn", "journal_checkpoint_failed", {{"reason", sqlite3_errmsg(db)}});
+      }
     }
     const std::lock_guard lock(mutex_);
     due_ = false;

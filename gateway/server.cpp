@@ -33,6 +33,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "reply_queue.hpp"
+#include "thread_name.hpp"
 #include "routes.hpp"
 
 namespace fiskil::gateway {
@@ -496,7 +497,10 @@ void server::run() {
   auto keep_running = net::make_work_guard(impl_->ioc);
   impl_->accept(impl_->main);
   if (!impl_->admin_bound.empty()) impl_->accept(impl_->admin);
-  for (unsigned i = 0; i < impl_->s.options.threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (unsigned i = 0; i < impl_->s.options.threads; ++i) impl_->threads.emplace_back([this] {
+      name_this_thread("fw-io");
+      impl_->ioc.run();
+    });
   {
     std::unique_lock lock(impl_->s.idle_mutex);
     impl_->s.idle.wait(lock, [this] { return impl_->s.stopping.load(); });

@@ -19,6 +19,7 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
     options.keep = flags.keep;
     options.queue_limit = flags.journal_queue;
     options.busy_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(flags.journal_busy_timeout);
+    options.wal_limit = flags.journal_wal_limit;
     return open_journal(options, error);
   }
 #if FISKIL_GATEWAY_NATS

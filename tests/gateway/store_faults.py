@@ -343,6 +343,52 @@ def test_batches(tmp):
         g.kill()
 
 
+def test_wal(tmp):
+    """--journal-wal-limit (issue 19): checkpoints run beside the writer once
+    a sixteenth of the limit waits for one, not after every commit, and the
+    WAL file stays near the limit."""
+    limit = 1 << 20
+    g = Gateway(tmp, "--journal-wal-limit", "1MiB")
+    pool = concurrent.futures.ThreadPoolExecutor(4)
+    wal = pathlib.Path(str(g.journal) + "-wal")
+    sizes = []
+    sending = [True]
+
+    def sample():
+        while sending[0]:
+            try:
+                sizes.append(wal.stat().st_size)
+            except FileNotFoundError:
+                pass
+            time.sleep(0.01)
+
+    def send(first):
+        return [g.post(*delivery(f"98{i:014d}"))[0] for i in range(first, 1200, 4)]
+
+    try:
+        sampler = pool.submit(sample)
+        statuses = [s for f in [pool.submit(send, w) for w in range(3)] for s in f.result(120)] + send(3)
+        sending[0] = False
+        sampler.result(10)
+        check(statuses.count(200) == 1200, f"every delivery accepted ({statuses.count(200)} of 1200)")
+        batches = g.metric("fiskil_gateway_journal_batches_total")
+        background = g.metric("fiskil_gateway_journal_checkpoints_total")
+        bound = g.metric("fiskil_gateway_journal_bound_checkpoints_total")
+        written = journal_rows(g.journal, "SELECT count(*) FROM deliveries")[0][0]
+        print(f"wal: {int(batches)} batches, {int(background)} checkpoints beside the writer, {int(bound)} at the "
+              f"limit; largest WAL file {max(sizes, default=0)} bytes", flush=True)
+        check(written == 1200, "all 1200 kept")
+        check(background + bound >= 1, "the WAL was checkpointed")
+        check(background * 3 < batches, "checkpoints beside the writer run once a sixteenth of the limit waits, "
+              "not after every commit")
+        check(max(sizes, default=0) <= 1.5 * limit, "the WAL file stays near --journal-wal-limit")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        sending[0] = False
+        pool.shutdown(wait=False)
+        g.kill()
+
+
 GROUPS = {
     "inflight": test_inflight,
     "consent": test_consent,
@@ -351,6 +397,7 @@ GROUPS = {
     "retention": test_retention,
     "readiness": test_readiness,
     "batches": test_batches,
+    "wal": test_wal,
 }
 
 
