@@ -148,6 +148,9 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --forward-backoff-max DURATION  the longest delay between attempts (default 1h)
   --forward-poll DURATION  how often new journal rows are looked for (default 50ms)
   --empty-server           benchmark floor: answer every POST 200 without looking at it
+  --config FILE            read flags from this TOML file first: keys are the flags' names
+                           (listen = "127.0.0.1:8080", secret-file = ["/a", "/b"],
+                           empty-server = true); flags on the command line override it
   --help                   this text
 
 Durations: 250ms, 10s, 5m, 2h, 7d (a bare number is seconds). Sizes: bytes, or with
@@ -174,8 +177,18 @@ std::string format_duration(std::chrono::nanoseconds d) {
 std::chrono::nanoseconds keep_floor(const config& c) { return c.max_age + c.max_future_skew + std::chrono::minutes{1}; }
 
 parse_result parse_command_line(int argc, char** argv, config& out, std::string& message) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
+  const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  std::size_t failed_at = 0;
+  const parse_result flags = parse_flags(args, out, message, failed_at);
+  return flags == parse_result::run ? finish_config(out, message) : flags;
+}
+
+parse_result parse_flags(const std::vector<std::string>& args, config& out, std::string& message,
+                         std::size_t& failed_at) {
+  const std::size_t argc = args.size();
+  for (std::size_t i = 0; i < argc; ++i) {
+    failed_at = i;
+    const std::string_view flag = args[i];
     if (flag == "--help" || flag == "-h") return parse_result::help;
     if (flag == "--empty-server") {
       out.empty_server = true;
@@ -195,7 +208,7 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
         message = std::string(flag) + " needs a value";
         return parse_result::error;
       }
-      value = argv[++i];
+      value = args[++i];
     }
     const auto bad = [&](std::string_view why) {
       message = std::string(name) + ": " + std::string(why) + " (got '" + value + "')";
@@ -305,6 +318,10 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       return parse_result::error;
     }
   }
+  return parse_result::run;
+}
+
+parse_result finish_config(config& out, std::string& message) {
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   if (out.secret_files.empty() && !out.empty_server) {
     message = "at least one --secret-file is needed";

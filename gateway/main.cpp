@@ -9,9 +9,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "admission.hpp"
 #include "config.hpp"
+#include "config_file.hpp"
 #include "file_limit.hpp"
 #include "forwarder.hpp"
 #include "in_flight.hpp"
@@ -31,7 +33,9 @@ int main(int argc, char** argv) {
   gw::block_signals();
   gw::config flags;
   std::string message;
-  switch (gw::parse_command_line(argc, argv, flags, message)) {
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  gw::file_flags from_file;
+  switch (gw::parse_arguments(arguments, flags, message, &from_file)) {
     case gw::parse_result::help:
       std::fputs(gw::help_text(), stdout);
       return 0;
