@@ -147,6 +147,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --forward-backoff-base DURATION  the first retry's delay, doubling each time (default 1s)
   --forward-backoff-max DURATION  the longest delay between attempts (default 1h)
   --forward-poll DURATION  how often new journal rows are looked for (default 50ms)
+  --log-level LEVEL        debug, info (default), warn or error: the lowest level logged
+  --log-format FORMAT      logfmt (default) or json: one JSON object per line
   --empty-server           benchmark floor: answer every POST 200 without looking at it
   --config FILE            read flags from this TOML file first: keys are the flags' names
                            (listen = "127.0.0.1:8080", secret-file = ["/a", "/b"],
@@ -313,6 +315,13 @@ parse_result parse_flags(const std::vector<std::string>& args, config& out, std:
       if (name == "--forward-concurrency") out.forward.concurrency = number;
       if (name == "--forward-max-attempts") out.forward.max_attempts = static_cast<int>(number);
       if (name == "--forward-rate") out.forward.rate = static_cast<double>(number);
+    } else if (name == "--log-level") {
+      if (value != "debug" && value != "info" && value != "warn" && value != "error")
+        return bad("expected debug, info, warn or error");
+      out.log_level = value;
+    } else if (name == "--log-format") {
+      if (value != "logfmt" && value != "json") return bad("expected logfmt or json");
+      out.log_format = value;
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;

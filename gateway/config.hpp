@@ -56,6 +56,8 @@ struct config {
   forward_options forward;            // --forward and its flags (docs/forward.md)
   // Operations (issue 20, docs/operations.md).
   std::string config_file;            // --config FILE (config_file.hpp); empty: none
+  std::string log_level = "info";     // --log-level debug|info|warn|error (SIGHUP re-reads it from --config)
+  std::string log_format = "logfmt";  // --log-format logfmt|json
 };
 
 // parse_result says what parse_command_line found.

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     case gw::parse_result::run:
       break;
   }
+  gw::set_log_level(flags.log_level);
+  gw::set_log_format(flags.log_format);
   if (!flags.tls_cert.empty() && !gw::server::tls_available()) {
     std::fprintf(stderr,
                  "fiskil-gateway: --tls-cert: this build serves plain HTTP only (HTTPS needs the OpenSSL 3 "

@@ -6,9 +6,11 @@ SIGHUP reload, systemd's notify protocol and unit file.
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/ops.py GROUP
 
-GROUP is one of: ops-config.
+GROUP is one of: ops-config, ops-logs.
 meson runs each group as one test of the suite `gateway` (gateway-ops-GROUP).
 """
+import base64
+import json
 import pathlib
 import subprocess
 import sys
@@ -111,8 +113,79 @@ max-connections = 64
     check(code == 64 and "absent.toml" in err, f"a missing file exits 64, named ({code}: {err!r})")
 
 
+# --- logs -----------------------------------------------------------------------
+
+def test_logs(tmp):
+    tmp = pathlib.Path(tmp)
+    # JSON lines at debug level: every line is one JSON object, a hostile
+    # X-Forwarded-For (quotes, a backslash, a control byte, bytes that are
+    # not UTF-8) included; no secret, MAC or signature in any line.
+    g = Gateway(tmp, "--log-level", "debug", "--log-format", "json")
+    try:
+        good, good_sig = delivery("9710000000000001")
+        expect(g.post(good, good_sig), 200, "accepted", "a good delivery")
+        bad, _ = delivery("9710000000000002")
+        forged = harness.sign(bad, harness.SECRET_ROTATED)[:-4] + "AAA="
+        expect(g.post(bad, forged, headers={"X-Forwarded-For": 'a"b\\c'}), 401, "bad_signature",
+               "a bad signature")
+        hostile = b'x"y\\z\tw\xff\xc3'  # a tab: HTTP allows no other control byte in a header
+        request = (b"POST /webhooks/fiskil HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Fiskil-Signature: " +
+                   forged.encode() + b"\r\nX-Forwarded-For: " + hostile + b"\r\nContent-Length: " +
+                   str(len(bad)).encode() + b"\r\n\r\n" + bad)
+        check(b" 401 " in g.raw(request).split(b"\r\n", 1)[0], "a raw bad delivery is refused")
+        check(g.logged('"event":"delivery_refused"'), "the refusal is logged")
+        check(g.logged('"event":"delivery_answered"'), "the accepted delivery is logged at debug level")
+        check(g.stop() == 0, "SIGTERM exits 0")
+        lines = [line for line in g.stderr().splitlines() if line.strip()]
+        check(len(lines) >= 5, f"lines were logged ({len(lines)})")
+        parsed = []
+        for line in lines:
+            try:
+                parsed.append(json.loads(line))
+            except ValueError as e:
+                check(False, f"not JSON ({e}): {line!r}")
+        check(all(isinstance(o, dict) and {"time", "level", "event"} <= o.keys() and
+                  all(isinstance(v, str) for v in o.values()) for o in parsed),
+              "every line has time, level, event, and string values")
+        levels = {o.get("level") for o in parsed}
+        check("debug" in levels and "info" in levels and "warn" in levels, f"levels logged: {levels}")
+        check(any(o.get("event") == "delivery_refused" and o.get("forwarded_for") == 'a"b\\c' for o in parsed),
+              "quotes and backslashes round-trip through JSON")
+        check(any(o.get("event") == "delivery_refused" and o.get("forwarded_for", "").startswith('x"y\\z\tw')
+                  and "\ufffd" in o.get("forwarded_for", "") for o in parsed),
+              "control bytes escaped, bytes that are not UTF-8 replaced")
+        text = g.stderr()
+        # The harness decodes stderr with errors="replace": a raw U+FFFD means the gateway wrote bytes that are not UTF-8.
+        check("\ufffd" not in text, "the log is valid UTF-8 (bad bytes escaped as \\ufffd, not written raw)")
+        raw_key = base64.b64decode(harness.SECRET)
+        for what, needle in [("the secret's base64", harness.SECRET), ("the rotated secret", harness.SECRET_ROTATED),
+                             ("the good signature", good_sig), ("the forged signature", forged),
+                             ("the secret's hex", raw_key.hex()),
+                             ("the secret's urlsafe base64", base64.urlsafe_b64encode(raw_key).decode().rstrip("="))]:
+            check(needle not in text, f"{what} is in no log line")
+        check(raw_key.decode("latin-1") not in g.stderr(), "the secret's raw bytes are in no log line")
+    finally:
+        g.kill()
+
+    # logfmt stays the default format; --log-level warn drops info lines.
+    g = Gateway(tmp, "--log-level", "warn", journal="warn.sqlite")
+    try:
+        bad, _ = delivery("9710000000000003")
+        expect(g.post(bad, "AAAA"), 401, "bad_signature", "a bad signature")
+        check(g.logged("level=warn event=delivery_refused"), "warn lines are logged, logfmt")
+        check(g.stop() == 0, "SIGTERM exits 0")
+        check("level=info" not in g.stderr(), "no info line at --log-level warn")
+    finally:
+        g.kill()
+    code, err = refused(tmp, "--secret-file", str(SECRET_FILE), "--log-level", "loud")
+    check(code == 64 and "--log-level" in err, f"a bad --log-level exits 64 ({code}: {err!r})")
+    code, err = refused(tmp, "--secret-file", str(SECRET_FILE), "--log-format", "xml")
+    check(code == 64 and "--log-format" in err, f"a bad --log-format exits 64 ({code}: {err!r})")
+
+
 GROUPS = {
     "ops-config": test_config,
+    "ops-logs": test_logs,
 }
 
 if __name__ == "__main__":
