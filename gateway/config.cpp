@@ -156,7 +156,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --help                   this text
 
 Durations: 250ms, 10s, 5m, 2h, 7d (a bare number is seconds). Sizes: bytes, or with
-k/KiB, m/MiB, g/GiB. Signals: SIGHUP re-reads the secret and allow files;
+k/KiB, m/MiB, g/GiB. Signals: SIGHUP re-reads the --config file (secret-file, allow,
+allow-file and log-level apply; other changes need a restart) and the secret and allow files;
 SIGTERM/SIGINT stop accepting, finish requests in flight, commit and exit 0.
 )";
 }

@@ -20,6 +20,7 @@
 #include "journal_command.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "reload.hpp"
 #include "routes.hpp"
 #include "server.hpp"
 #include "signals.hpp"
@@ -107,7 +108,24 @@ int main(int argc, char** argv) {
   route_options.path = flags.path;
   route_options.ready_pending_age = flags.ready_pending_age;
   route_options.refusal_logs_per_second = flags.refusal_log_rate;
-  if (forwarding) route_options.more_metrics = [&forwarding](std::string& out) { forwarding->write_metrics(out); };
+  // SIGHUP (docs/operations.md, "Reloading"): the steps, those that can fail first.
+  gw::reloader reloads(arguments, from_file);
+  reloads.add({"secrets and allowlist", {"secret-file", "allow", "allow-file"},
+               [&admission](const gw::config& next, std::string& error) {
+                 return !admission || admission->reload_files(next.secret_files, next.allow, next.allow_files, error);
+               }});
+  // TLS certificate reload ("sec"): add its step here, keys {"tls-cert", "tls-key"}.
+  reloads.add({"log level", {"log-level"}, [](const gw::config& next, std::string&) {
+                 return gw::set_log_level(next.log_level);
+               }});
+  reloads.add({"forward secret", {}, [&forwarding](const gw::config&, std::string&) {
+                 if (forwarding) forwarding->reload();  // logs its own failure and keeps the old secret
+                 return true;
+               }});
+  route_options.more_metrics = [&forwarding, &reloads](std::string& out) {
+    if (forwarding) forwarding->write_metrics(out);
+    reloads.write_metrics(out);
+  };
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
@@ -139,13 +157,7 @@ int main(int argc, char** argv) {
              {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal},
              {"admin", http.admin_bound().empty() ? "none (/metrics on this address)" : http.admin_bound()}});
     gw::signal_thread signals(
-        [&] {
-          if (forwarding) forwarding->reload();
-          if (!admission) return;
-          std::string why;
-          if (!admission->reload(why))
-            gw::log("error", "configuration_reload_failed", {{"reason", why}, {"kept", "previous configuration"}});
-        },
+        [&] { reloads.reload(); },
         [&] {
           // /readyz fails first, so that a load balancer stops sending
           // before the listener closes.

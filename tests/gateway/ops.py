@@ -6,14 +6,16 @@ SIGHUP reload, systemd's notify protocol and unit file.
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/ops.py GROUP
 
-GROUP is one of: ops-config, ops-logs.
+GROUP is one of: ops-config, ops-logs, ops-reload.
 meson runs each group as one test of the suite `gateway` (gateway-ops-GROUP).
 """
 import base64
 import json
 import pathlib
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import harness  # noqa: E402
@@ -183,9 +185,90 @@ def test_logs(tmp):
     check(code == 64 and "--log-format" in err, f"a bad --log-format exits 64 ({code}: {err!r})")
 
 
+# --- SIGHUP reload ------------------------------------------------------------------
+
+def reload_and_wait(g, event, count):
+    """Sends SIGHUP and waits for the count-th line with event (True when seen)."""
+    g.signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while g.stderr().count(f"event={event}") < count:
+        if time.time() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_reload(tmp):
+    tmp = pathlib.Path(tmp)
+    rotated = harness.FIXTURES / "secret_rotated.b64"
+    conf = tmp / "gateway.toml"
+
+    def write(secret, level="info", connections=64, extra=""):
+        conf.write_text(f'secret-file = ["{secret}"]\nlog-level = "{level}"\nmax-connections = {connections}\n{extra}')
+
+    write(SECRET_FILE)
+    g = Gateway(tmp, "--config", str(conf), secrets=[])
+    try:
+        check(g.metric("fiskil_gateway_reload_success") == 1, "reload_success is 1 at start")
+        started = g.metric("fiskil_gateway_reload_timestamp_seconds")
+        check(abs(started - time.time()) < 60, f"reload_timestamp_seconds is the start ({started})")
+        b, s = delivery("9720000000000001", secret=harness.SECRET_ROTATED)
+        expect(g.post(b, s), 401, "bad_signature", "the rotated secret before the reload")
+
+        # A good reload: the secret and the log level applied, max-connections
+        # needs a restart (logged, not applied).
+        time.sleep(1.1)  # the timestamp has whole seconds
+        write(rotated, level="debug", connections=128)
+        check(reload_and_wait(g, "configuration_file_reloaded", 1), "the reload is logged")
+        check(g.logged("event=configuration_restart_needed keys=max-connections"),
+              "a changed max-connections is logged as needing a restart")
+        check("restart_needed=max-connections" in g.stderr() and "changed=log-level,max-connections,secret-file"
+              in g.stderr(), "the changed keys are logged")
+        expect(g.post(b, s), 200, "accepted", "the file's new secret-file is in service after SIGHUP")
+        b2, s2 = delivery("9720000000000002")
+        expect(g.post(b2, s2), 401, "bad_signature", "the file's old secret is out of service")
+        check(g.logged("event=delivery_answered"), "log-level debug is in service after SIGHUP")
+        check(g.metric("fiskil_gateway_reload_success") == 1, "reload_success 1 after a good reload")
+        check(g.metric("fiskil_gateway_reload_timestamp_seconds") > started, "the timestamp moved")
+
+        # Failed reloads keep the old state: an unknown key, then a secret
+        # file that is not base64.
+        write(SECRET_FILE, level="warn", connections=128, extra='colour = "blue"\n')
+        check(reload_and_wait(g, "configuration_reload_failed", 1), "an unknown key fails the reload")
+        check(f"{conf}:4:" in g.stderr() and "colour" in g.stderr(), "the failure names file:line and key")
+        check(g.metric("fiskil_gateway_reload_success") == 0, "reload_success 0 after a failed reload")
+        b3, s3 = delivery("9720000000000003", secret=harness.SECRET_ROTATED)
+        expect(g.post(b3, s3), 200, "accepted", "the previous secret kept after a failed reload")
+        check(g.logged("message_id=9720000000000003"), "the previous log level (debug) kept")
+        bad_secret = tmp / "bad.b64"
+        bad_secret.write_text("not base64 at all!\n")
+        write(bad_secret, level="warn", connections=128)
+        check(reload_and_wait(g, "configuration_reload_failed", 2), "a bad secret file fails the reload")
+        check(g.metric("fiskil_gateway_reload_success") == 0, "reload_success still 0")
+        b4, s4 = delivery("9720000000000004", secret=harness.SECRET_ROTATED)
+        expect(g.post(b4, s4), 200, "accepted", "the previous secret kept after a bad secret file")
+        check(g.logged("message_id=9720000000000004"), "the log level not changed by a failed reload")
+
+        # Fixed: the reload succeeds again (and max-connections still warns).
+        write(SECRET_FILE, level="info", connections=128)
+        check(reload_and_wait(g, "configuration_file_reloaded", 2), "a fixed file reloads")
+        check(g.stderr().count("event=configuration_restart_needed") == 2, "the restart warning repeats")
+        check(g.metric("fiskil_gateway_reload_success") == 1, "reload_success back to 1")
+        expect(g.post(b2, s2), 200, "accepted", "the file's secret-file back in service")
+        check(secret_free(g.stderr()), "no secret in the log")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
+def secret_free(text):
+    return harness.SECRET not in text and harness.SECRET_ROTATED not in text
+
+
 GROUPS = {
     "ops-config": test_config,
     "ops-logs": test_logs,
+    "ops-reload": test_reload,
 }
 
 if __name__ == "__main__":
