@@ -5,6 +5,7 @@
 // them with the library's receiver, keeps each accepted one durably, and
 // only then answers 200. docs/gateway.md.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "server.hpp"
 #include "signals.hpp"
 #include "storage_factory.hpp"
+#include "systemd_notify.hpp"
 
 namespace gw = fiskil::gateway;
 
@@ -157,8 +159,13 @@ int main(int argc, char** argv) {
              {"journal", flags.empty_server ? "none (--empty-server)" : flags.journal},
              {"admin", http.admin_bound().empty() ? "none (/metrics on this address)" : http.admin_bound()}});
     gw::signal_thread signals(
-        [&] { reloads.reload(); },
         [&] {
+          gw::notify_reloading();
+          reloads.reload();
+          gw::notify_ready("listening on " + bound);
+        },
+        [&] {
+          gw::notify_stopping();
           // /readyz fails first, so that a load balancer stops sending
           // before the listener closes.
           handler.drain();
@@ -169,7 +176,12 @@ int main(int argc, char** argv) {
           if (flags.shutdown_delay.count() > 0) std::this_thread::sleep_for(flags.shutdown_delay);
           http.stop();
         });
+    // systemd (docs/operations.md): ready once listening, after the warm
+    // start; the watchdog proves the I/O threads run.
+    gw::watchdog pet([&http](std::function<void()> probe) { http.post(std::move(probe)); });
+    gw::notify_ready("listening on " + bound);
     http.run();
+    pet.stop();
     signals.stop();
     if (forwarding) forwarding->stop();
     // Before the server is destroyed: the journal's pending callbacks hold

@@ -6,15 +6,20 @@ SIGHUP reload, systemd's notify protocol and unit file.
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/gateway/ops.py GROUP
 
-GROUP is one of: ops-config, ops-logs, ops-reload.
+GROUP is one of: ops-config, ops-logs, ops-reload, ops-systemd, ops-unit.
 meson runs each group as one test of the suite `gateway` (gateway-ops-GROUP).
 """
 import base64
 import json
+import os
 import pathlib
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -261,6 +266,121 @@ def test_reload(tmp):
         g.kill()
 
 
+# --- systemd ------------------------------------------------------------------------
+
+class NotifySocket:
+    """systemd's side of the notify protocol: an AF_UNIX datagram socket
+    collecting the gateway's messages (each a list of lines)."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.path = path
+        self.messages = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while not self.done.is_set():
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.messages.append(data.decode().split("\n"))
+
+    def states(self):
+        """The messages' first lines, watchdog pets left out."""
+        return [m[0] for m in list(self.messages) if m[0] != "WATCHDOG=1"]
+
+    def pets(self):
+        return sum(1 for m in list(self.messages) if m[0] == "WATCHDOG=1")
+
+    def wait(self, condition, timeout=10):
+        deadline = time.time() + timeout
+        while not condition():
+            if time.time() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def close(self):
+        self.done.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_systemd(tmp):
+    if os.environ.get("FISKIL_GATEWAY_SYSTEMD") != "1":
+        print("SKIP: this build has no libsystemd (install libsystemd-dev): the notify calls are no-ops")
+        return
+    tmp = pathlib.Path(tmp)
+    notify = NotifySocket(tmp / "notify.sock")
+    # WATCHDOG_USEC without WATCHDOG_PID: sd_watchdog_enabled accepts it for
+    # any process; 400 ms makes the gateway pet every 200 ms.
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="400000")
+    g = Gateway(tmp, env=env)
+    try:
+        check(notify.wait(lambda: "READY=1" in notify.states()), f"READY=1 once listening ({notify.messages})")
+        ready = [m for m in notify.messages if m[0] == "READY=1"]
+        check(ready and f"STATUS=listening on 127.0.0.1:{g.port}" in ready[0], f"READY=1 with its status: {ready}")
+        b, s = delivery("9730000000000001")
+        expect(g.post(b, s), 200, "accepted", "serving when READY=1 came")
+        check(notify.wait(lambda: notify.pets() >= 3, 5), f"WATCHDOG=1 every WATCHDOG_USEC/2 ({notify.pets()} pets)")
+        g.signal(signal.SIGHUP)
+        check(notify.wait(lambda: notify.states().count("READY=1") >= 2), "READY=1 again after the reload")
+        reloading = [m for m in notify.messages if m[0] == "RELOADING=1"]
+        check(reloading and any(line.startswith("MONOTONIC_USEC=") for line in reloading[0]),
+              f"RELOADING=1 with MONOTONIC_USEC: {reloading}")
+        check(g.stop() == 0, "SIGTERM exits 0")
+        pets_at_exit = notify.pets()
+        time.sleep(0.5)
+        check(notify.pets() == pets_at_exit, "no WATCHDOG=1 after the process exited")
+        check(notify.states() == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"],
+              f"READY, RELOADING, READY, STOPPING in order: {notify.states()}")
+    finally:
+        g.kill()
+        notify.close()
+
+    # Without WATCHDOG_USEC: no WATCHDOG=1.
+    notify = NotifySocket(tmp / "notify2.sock")
+    g = Gateway(tmp, env=dict(os.environ, NOTIFY_SOCKET=str(notify.path)), journal="two.sqlite")
+    try:
+        check(notify.wait(lambda: "READY=1" in notify.states()), "READY=1")
+        time.sleep(0.6)
+        check(notify.pets() == 0, f"no WATCHDOG=1 when the watchdog is off ({notify.pets()})")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+        notify.close()
+
+
+def test_unit(tmp):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        print("SKIP: systemd-analyze is absent (install systemd; bash .ci/setup does): the unit is not verified")
+        return
+    unit = pathlib.Path(os.environ["FISKIL_GATEWAY_UNIT"]).read_text()
+    for needed in ["Type=notify", "DynamicUser=yes", "StateDirectory=fiskil-gateway", "ProtectSystem=strict",
+                   "NoNewPrivileges=yes", "\nCapabilityBoundingSet=\n", "ExecReload=/bin/kill -HUP $MAINPID",
+                   "LimitNOFILE=", "WatchdogSec=", "--config /etc/fiskil-gateway/fiskil-gateway.toml"]:
+        check(needed in unit, f"the unit has {needed.strip()}")
+    # verify needs ExecStart's binary to exist: a copy runs the built one.
+    copy = pathlib.Path(tmp) / "fiskil-gateway.service"
+    copy.write_text(re.sub(r"^ExecStart=\S+", f"ExecStart={harness.GATEWAY}", unit, flags=re.M))
+    p = subprocess.run([analyze, "verify", str(copy)], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and p.stderr.strip() == "", f"systemd-analyze verify: {p.returncode} {p.stderr!r}")
+    # The check can fail: a unit with a bad Type is reported.
+    broken = pathlib.Path(tmp) / "broken" / "fiskil-gateway.service"
+    broken.parent.mkdir()
+    broken.write_text(copy.read_text().replace("Type=notify", "Type=notfy"))
+    p = subprocess.run([analyze, "verify", str(broken)], capture_output=True, text=True, timeout=60)
+    check("notfy" in p.stderr, f"verify reports a bad unit: {p.stderr!r}")
+
+
 def secret_free(text):
     return harness.SECRET not in text and harness.SECRET_ROTATED not in text
 
@@ -269,6 +389,8 @@ GROUPS = {
     "ops-config": test_config,
     "ops-logs": test_logs,
     "ops-reload": test_reload,
+    "ops-systemd": test_systemd,
+    "ops-unit": test_unit,
 }
 
 if __name__ == "__main__":
