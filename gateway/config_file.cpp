@@ -128,6 +128,12 @@ parse_result parse_arguments(const std::vector<std::string>& args, config& out, 
       std::string why;
       const parse_result checked = parse_flags(e.tokens, scratch, why, failed_at);
       if (checked != parse_result::run) {
+        // A valueless flag given a value: say so rather than "unknown flag".
+        config other;
+        std::string ignored;
+        if (e.tokens.front().find('=') != std::string::npos &&
+            parse_flags({"--" + e.name}, other, ignored, failed_at) == parse_result::run)
+          why = "expected true or false (got '" + e.value + "')";
         message = e.origin + ": key '" + e.name + "': " + (checked == parse_result::help ? "not a flag" : why);
         return parse_result::error;
       }

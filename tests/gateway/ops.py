@@ -104,12 +104,16 @@ max-connections = 64
     # value, a float, a table.
     for line_text, key in [('max-body-size = "lots"', "max-body-size"), ('read-timeout = "soon"', "read-timeout"),
                            ("listen = true", "listen"), ("max-connections = 1.5", "max-connections"),
-                           ("[listen]\nhost = 1", "listen")]:
+                           ("[listen]\nhost = 1", "listen"), ('empty-server = "yes"', "empty-server")]:
         bad = tmp / "bad.toml"
         bad.write_text(f'secret-file = "{SECRET_FILE}"\n{line_text}\n')
         code, err = refused(tmp, "--config", str(bad))
         check(code == 64, f"{line_text!r} exits 64 (got {code}: {err})")
         check(f"{bad}:2:" in err and f"'{key}'" in err, f"{line_text!r}: the message names file:line and key: {err!r}")
+
+    bad.write_text(f'secret-file = "{SECRET_FILE}"\nempty-server = "yes"\n')
+    code, err = refused(tmp, "--config", str(bad))
+    check("expected true or false" in err, f"a valueless flag given a string says so: {err!r}")
 
     # Not TOML at all: the parser's position.
     broken = tmp / "broken.toml"
