@@ -342,6 +342,22 @@ bool admission::reload(std::string& error) {
   return true;
 }
 
+bool admission::reload_files(const std::vector<std::string>& secret_files, const std::string& allow,
+                             const std::vector<std::string>& allow_files, std::string& error) {
+  const std::lock_guard one_at_a_time(state_->reload_mutex);
+  admission_settings next = state_->settings;
+  next.secret_files = secret_files;
+  next.allow = allow;
+  next.allow_files = allow_files;
+  configuration config;
+  if (!load_configuration(next, config, error)) return false;
+  if (!state_->swap_configuration(config, error)) return false;
+  state_->settings = std::move(next);
+  log("info", "configuration_reloaded",
+      {{"secrets", std::to_string(config.keys.size())}, {"allow_ranges", std::to_string(config.allowlist.size())}});
+  return true;
+}
+
 void admission::warm() {
   if (store_ == nullptr) return;
   store_->warm(*state_->receiver, now_ns(), state_->options.freshness.retention().count());

@@ -90,6 +90,12 @@ class admission {
   // configuration; error says why. Returns whether it swapped.
   bool reload(std::string& error);
 
+  // reload_files is reload with these secret files and allowlist (from a
+  // re-read --config file) instead of the ones in use; on success they
+  // replace them for later reloads too.
+  bool reload_files(const std::vector<std::string>& secret_files, const std::string& allow,
+                    const std::vector<std::string>& allow_files, std::string& error);
+
   // attach gives admission the store, for warm().
   // The store must outlive admission.
   void attach(storage& store) noexcept { store_ = &store; }

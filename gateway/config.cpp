@@ -150,11 +150,17 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --forward-backoff-base DURATION  the first retry's delay, doubling each time (default 1s)
   --forward-backoff-max DURATION  the longest delay between attempts (default 1h)
   --forward-poll DURATION  how often new journal rows are looked for (default 50ms)
+  --log-level LEVEL        debug, info (default), warn or error: the lowest level logged
+  --log-format FORMAT      logfmt (default) or json: one JSON object per line
   --empty-server           benchmark floor: answer every POST 200 without looking at it
+  --config FILE            read flags from this TOML file first: keys are the flags' names
+                           (listen = "127.0.0.1:8080", secret-file = ["/a", "/b"],
+                           empty-server = true); flags on the command line override it
   --help                   this text
 
 Durations: 250ms, 10s, 5m, 2h, 7d (a bare number is seconds). Sizes: bytes, or with
-k/KiB, m/MiB, g/GiB. Signals: SIGHUP re-reads the secret and allow files;
+k/KiB, m/MiB, g/GiB. Signals: SIGHUP re-reads the --config file (secret-file, allow,
+allow-file and log-level apply; other changes need a restart) and the secret and allow files;
 SIGTERM/SIGINT stop accepting, finish requests in flight, commit and exit 0.
 )";
 }
@@ -177,8 +183,18 @@ std::string format_duration(std::chrono::nanoseconds d) {
 std::chrono::nanoseconds keep_floor(const config& c) { return c.max_age + c.max_future_skew + std::chrono::minutes{1}; }
 
 parse_result parse_command_line(int argc, char** argv, config& out, std::string& message) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
+  const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  std::size_t failed_at = 0;
+  const parse_result flags = parse_flags(args, out, message, failed_at);
+  return flags == parse_result::run ? finish_config(out, message) : flags;
+}
+
+parse_result parse_flags(const std::vector<std::string>& args, config& out, std::string& message,
+                         std::size_t& failed_at) {
+  const std::size_t argc = args.size();
+  for (std::size_t i = 0; i < argc; ++i) {
+    failed_at = i;
+    const std::string_view flag = args[i];
     if (flag == "--help" || flag == "-h") return parse_result::help;
     if (flag == "--empty-server") {
       out.empty_server = true;
@@ -198,7 +214,7 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
         message = std::string(flag) + " needs a value";
         return parse_result::error;
       }
-      value = argv[++i];
+      value = args[++i];
     }
     const auto bad = [&](std::string_view why) {
       message = std::string(name) + ": " + std::string(why) + " (got '" + value + "')";
@@ -307,11 +323,22 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       if (name == "--forward-concurrency") out.forward.concurrency = number;
       if (name == "--forward-max-attempts") out.forward.max_attempts = static_cast<int>(number);
       if (name == "--forward-rate") out.forward.rate = static_cast<double>(number);
+    } else if (name == "--log-level") {
+      if (value != "debug" && value != "info" && value != "warn" && value != "error")
+        return bad("expected debug, info, warn or error");
+      out.log_level = value;
+    } else if (name == "--log-format") {
+      if (value != "logfmt" && value != "json") return bad("expected logfmt or json");
+      out.log_format = value;
     } else {
       message = "unknown flag " + std::string(name) + " (see --help)";
       return parse_result::error;
     }
   }
+  return parse_result::run;
+}
+
+parse_result finish_config(config& out, std::string& message) {
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   if (out.secret_files.empty() && !out.empty_server) {
     message = "at least one --secret-file is needed";

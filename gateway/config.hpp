@@ -55,6 +55,10 @@ struct config {
   std::string admin_host;             // --admin-listen HOST:PORT; empty: /metrics on --listen
   std::uint16_t admin_port = 0;
   forward_options forward;            // --forward and its flags (docs/forward.md)
+  // Operations (issue 20, docs/operations.md).
+  std::string config_file;            // --config FILE (config_file.hpp); empty: none
+  std::string log_level = "info";     // --log-level debug|info|warn|error (SIGHUP re-reads it from --config)
+  std::string log_format = "logfmt";  // --log-format logfmt|json
 };
 
 // parse_result says what parse_command_line found.
@@ -63,6 +67,16 @@ enum class parse_result { run, help, error };
 // parse_command_line fills out from argv. On error, message says which flag
 // and why. Secrets are never taken from the command line, only file names.
 parse_result parse_command_line(int argc, char** argv, config& out, std::string& message);
+
+// parse_flags applies args (flags and their values, no program name) to out
+// in order, without the checks across flags. On error, message says which
+// flag and why, and failed_at is the index in args of that flag.
+parse_result parse_flags(const std::vector<std::string>& args, config& out, std::string& message,
+                         std::size_t& failed_at);
+
+// finish_config fills the defaults that depend on the machine and checks the
+// flags against each other (secrets present, TLS pairs, --keep floor).
+parse_result finish_config(config& out, std::string& message);
 
 // help_text is the --help output.
 const char* help_text();

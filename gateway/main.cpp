@@ -5,23 +5,28 @@
 // them with the library's receiver, keeps each accepted one durably, and
 // only then answers 200. docs/gateway.md.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "admission.hpp"
 #include "config.hpp"
+#include "config_file.hpp"
 #include "file_limit.hpp"
 #include "forwarder.hpp"
 #include "in_flight.hpp"
 #include "journal_command.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "reload.hpp"
 #include "routes.hpp"
 #include "server.hpp"
 #include "signals.hpp"
 #include "storage_factory.hpp"
+#include "systemd_notify.hpp"
 
 namespace gw = fiskil::gateway;
 
@@ -31,7 +36,9 @@ int main(int argc, char** argv) {
   gw::block_signals();
   gw::config flags;
   std::string message;
-  switch (gw::parse_command_line(argc, argv, flags, message)) {
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  gw::file_flags from_file;
+  switch (gw::parse_arguments(arguments, flags, message, &from_file)) {
     case gw::parse_result::help:
       std::fputs(gw::help_text(), stdout);
       return 0;
@@ -41,6 +48,8 @@ int main(int argc, char** argv) {
     case gw::parse_result::run:
       break;
   }
+  gw::set_log_level(flags.log_level);
+  gw::set_log_format(flags.log_format);
   if (!flags.tls_cert.empty() && !gw::server::tls_available()) {
     std::fprintf(stderr,
                  "fiskil-gateway: --tls-cert: this build serves plain HTTP only (HTTPS needs the OpenSSL 3 "
@@ -101,7 +110,24 @@ int main(int argc, char** argv) {
   route_options.path = flags.path;
   route_options.ready_pending_age = flags.ready_pending_age;
   route_options.refusal_logs_per_second = flags.refusal_log_rate;
-  if (forwarding) route_options.more_metrics = [&forwarding](std::string& out) { forwarding->write_metrics(out); };
+  // SIGHUP (docs/operations.md, "Reloading"): the steps, those that can fail first.
+  gw::reloader reloads(arguments, from_file);
+  reloads.add({"secrets and allowlist", {"secret-file", "allow", "allow-file"},
+               [&admission](const gw::config& next, std::string& error) {
+                 return !admission || admission->reload_files(next.secret_files, next.allow, next.allow_files, error);
+               }});
+  // TLS certificate reload ("sec"): add its step here, keys {"tls-cert", "tls-key"}.
+  reloads.add({"log level", {"log-level"}, [](const gw::config& next, std::string&) {
+                 return gw::set_log_level(next.log_level);
+               }});
+  reloads.add({"forward secret", {}, [&forwarding](const gw::config&, std::string&) {
+                 if (forwarding) forwarding->reload();  // logs its own failure and keeps the old secret
+                 return true;
+               }});
+  route_options.more_metrics = [&forwarding, &reloads](std::string& out) {
+    if (forwarding) forwarding->write_metrics(out);
+    reloads.write_metrics(out);
+  };
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
@@ -134,13 +160,12 @@ int main(int argc, char** argv) {
              {"admin", http.admin_bound().empty() ? "none (/metrics on this address)" : http.admin_bound()}});
     gw::signal_thread signals(
         [&] {
-          if (forwarding) forwarding->reload();
-          if (!admission) return;
-          std::string why;
-          if (!admission->reload(why))
-            gw::log("error", "configuration_reload_failed", {{"reason", why}, {"kept", "previous configuration"}});
+          gw::notify_reloading();
+          reloads.reload();
+          gw::notify_ready("listening on " + bound);
         },
         [&] {
+          gw::notify_stopping();
           // /readyz fails first, so that a load balancer stops sending
           // before the listener closes.
           handler.drain();
@@ -151,7 +176,12 @@ int main(int argc, char** argv) {
           if (flags.shutdown_delay.count() > 0) std::this_thread::sleep_for(flags.shutdown_delay);
           http.stop();
         });
+    // systemd (docs/operations.md): ready once listening, after the warm
+    // start; the watchdog proves the I/O threads run.
+    gw::watchdog pet([&http](std::function<void()> probe) { http.post(std::move(probe)); });
+    gw::notify_ready("listening on " + bound);
     http.run();
+    pet.stop();
     signals.stop();
     if (forwarding) forwarding->stop();
     // Before the server is destroyed: the journal's pending callbacks hold

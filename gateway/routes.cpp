@@ -161,6 +161,10 @@ void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
                       {{"outcome", name}, {"status", std::to_string(done.status)}, {"error", done.error},
                        {"message_id", done.rec.message_id}, {"peer", peer_text(at->request.peer)},
                        {"forwarded_for", std::string(at->request.forwarded_for.substr(0, 128))}});
+    } else if (log_enabled("debug")) {
+      log("debug", "delivery_answered",
+          {{"outcome", name}, {"status", std::to_string(done.status)}, {"message_id", done.rec.message_id},
+           {"peer", peer_text(at->request.peer)}});
     }
     metrics_.request_latency().observe(steady_ns() - at->started_ns);
     http_reply reply = json_reply(done.status, name, done.status >= 400 ? std::string_view(done.error) : std::string_view{});

@@ -515,6 +515,8 @@ void server::run() {
   impl_->threads.clear();
 }
 
+void server::post(std::function<void()> task) { net::post(impl_->ioc, std::move(task)); }
+
 void server::stop() {
   impl_->close(impl_->main);
   impl_->close(impl_->admin);

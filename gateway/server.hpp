@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -72,6 +73,11 @@ class server {
   // stop stops accepting and makes run() return once the requests in
   // flight are answered. Safe from any thread, also before run().
   void stop();
+
+  // post runs task on one of the I/O threads (the systemd watchdog's proof
+  // that they serve). Safe from any thread; a task posted after run()
+  // returned never runs.
+  void post(std::function<void()> task);
 
  private:
   struct impl;
