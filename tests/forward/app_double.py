@@ -104,6 +104,16 @@ class App:
                             app.overlaps.append(key)
                         app.in_flight[key] = app.in_flight.get(key, 0) + 1
                     script = app.script
+                settled = [False]
+
+                def settle():
+                    # Before the answer leaves: the gateway may send the
+                    # consent's next request as soon as it has the answer.
+                    if key is not None and not settled[0]:
+                        settled[0] = True
+                        with app.lock:
+                            app.in_flight[key] -= 1
+
                 try:
                     action = script(r) if script else None
                     if action is None:
@@ -114,6 +124,7 @@ class App:
                         action = ("status", 200, {})
                     if action[0] == "reset":
                         r.answer = "reset"
+                        settle()
                         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                         self.close_connection = True
                         self.connection.close()
@@ -121,6 +132,7 @@ class App:
                     _, code, extra = action
                     r.answer = code
                     payload = b'{"ok":true}' if 200 <= code < 300 else b'{"ok":false}'
+                    settle()
                     try:
                         self.send_response(code)
                         for k, v in extra.items():
@@ -132,9 +144,7 @@ class App:
                     except OSError:
                         pass
                 finally:
-                    if key is not None:
-                        with app.lock:
-                            app.in_flight[key] -= 1
+                    settle()
 
         class Server(http.server.ThreadingHTTPServer):
             def handle_error(self, request, client_address):

@@ -400,11 +400,11 @@ def test_commands(tmp):
                               "127.0.0.1:0", "--journal", str(pathlib.Path(tmp) / "j3")],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode != 0 and "https" in out.stderr, "--forward https:// accepted")
-        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--nats",
-                              "nats://127.0.0.1:1", "--forward", app.url, "--forward-secret-file",
+        out = subprocess.run([harness.GATEWAY, "--empty-server", "--forward", app.url, "--forward-secret-file",
                               str(write_secret(tmp)), "--listen", "127.0.0.1:0"],
                              capture_output=True, text=True, timeout=30)
-        check(out.returncode == 64 and "not yet" in out.stderr, f"--forward with --nats: {out.returncode} {out.stderr}")
+        check(out.returncode == 64 and "needs a store" in out.stderr,
+              f"--forward with --empty-server: {out.returncode} {out.stderr}")
         other = pathlib.Path(tmp) / "other.sqlite"
         import sqlite3
         sqlite3.connect(str(other)).execute("CREATE TABLE t (x)").connection.commit()
