@@ -51,15 +51,15 @@ struct finished {
 
 class source_forwarder final : public forwarder {
  public:
-  source_forwarder(forward_options options, forward_url url, std::unique_ptr<forward_source> source,
-                   fw::signing_key key)
-      : options_(std::move(options)), url_(std::move(url)), source_(std::move(source)),
+  source_forwarder(forward_options options, forward_url url, std::shared_ptr<forward_tls> tls,
+                   std::unique_ptr<forward_source> source, fw::signing_key key)
+      : options_(std::move(options)), url_(std::move(url)), tls_(std::move(tls)), source_(std::move(source)),
         commands_(source_->commands()), key_(key) {}
 
   ~source_forwarder() override { stop(); }
 
   void begin() {
-    for (std::size_t i = 0; i < options_.concurrency; ++i) connections_.push_back(std::make_unique<forward_connection>(url_));
+    for (std::size_t i = 0; i < options_.concurrency; ++i) connections_.push_back(std::make_unique<forward_connection>(url_, tls_));
     for (std::size_t i = 0; i < options_.concurrency; ++i) workers_.emplace_back([this, i] { work(*connections_[i]); });
     dispatcher_ = std::thread([this] { dispatch(); });
   }
@@ -378,6 +378,7 @@ class source_forwarder final : public forwarder {
 
   forward_options options_;
   forward_url url_;
+  std::shared_ptr<forward_tls> tls_;  // https only
   std::unique_ptr<forward_source> source_;  // the dispatcher's alone
   std::string commands_;
   mutable std::mutex key_mutex_;
@@ -439,7 +440,9 @@ std::unique_ptr<forwarder> forwarder::start(const forward_options& options, std:
     error = "--forward-secret-file " + error;
     return nullptr;
   }
-  auto made = std::make_unique<source_forwarder>(options, std::move(url), std::move(source), *key);
+  std::shared_ptr<forward_tls> tls;
+  if (url.tls && !(tls = forward_tls_context(options.ca_file, error))) return nullptr;
+  auto made = std::make_unique<source_forwarder>(options, std::move(url), std::move(tls), std::move(source), *key);
   made->begin();
   log("info", "forwarding",
       {{"url", options.url}, {"concurrency", std::to_string(options.concurrency)},
