@@ -11,6 +11,9 @@ GROUP is one of:
   dead     --forward-max-attempts dead-letters into <stream>_DEAD;
            `jetstream list --dead` shows it, `jetstream redrive` delivers it;
            a 410 pauses (metric, KV flag) until `jetstream resume`.
+  replicas two gateways on one stream and one destination: one lease
+           holder forwards everything, in order; when it stops, the other
+           takes over.
   crash    kill -9 of the gateway mid-stream, then a restart: every kept
            delivery reaches the app at least once, with the same webhook-id,
            and consent order holds.
@@ -218,7 +221,45 @@ def test_crash(s):
         g.kill()
 
 
-GROUPS = {"deliver": test_deliver, "dead": test_dead, "crash": test_crash}
+def test_replicas(s):
+    rng = random.Random(17)
+    consent_of = {}
+    s.app.order_key = lambda r: consent_of.get(r.id)
+    chains = {str(uuid.uuid4()): None for _ in range(6)}
+    start = time.time() - 5
+    for c in chains:
+        chains[c] = consent_chain(c, 6, start)
+    singles = [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(40)]
+    queue = interleaved_chains(rng, chains, consent_of, singles)
+    posted = [message_id(b) for b, _ in queue]
+    a = s.gateway()
+    b = s.gateway()
+    try:
+        # Each delivery to either replica: one of them holds the lease and
+        # forwards them all.
+        for i, (body, sig) in enumerate(queue):
+            post_all(a if i % 2 else b, [(body, sig)])
+        wait_for(lambda: set(posted) <= set(s.app.delivered_ids()), "every delivery at the app")
+        check_order(s.app, chains, consent_of, posted)
+        count = lambda: [g.metric('fiskil_gateway_forward_attempts_total{result="2xx"}') for g in (a, b)]
+        wait_for(lambda: sum(count()) >= len(posted), "the 2xx attempts counted")
+        ok = count()
+        assert sorted(ok) == [0, len(posted)], "2xx attempts per replica %r: not one forwarder" % ok
+        leader, other = (a, b) if ok[0] else (b, a)
+        # The lease holder stops: the other takes over.
+        assert leader.stop() == 0
+        more = [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(5)]
+        post_all(other, more)
+        wait_for(lambda: {message_id(m) for m, _ in more} <= set(s.app.delivered_ids()),
+                 "delivered by the other replica after the lease holder stopped")
+        assert other.logged("forward_lease_taken")
+        print("replicas: %d deliveries through one lease holder, then %d after it stopped" % (len(posted), len(more)))
+    finally:
+        a.kill()
+        b.kill()
+
+
+GROUPS = {"deliver": test_deliver, "dead": test_dead, "crash": test_crash, "replicas": test_replicas}
 
 
 def main():
