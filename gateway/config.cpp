@@ -139,9 +139,10 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            HTTP; port 0 picks one: the second line of standard output
                            is "admin listening on HOST:PORT"); --listen then serves
                            only the deliveries' path and /healthz
-  --forward URL            forward each kept delivery to the application at this http URL,
-                           signed the Standard Webhooks way (docs/forward.md; journal only)
+  --forward URL            forward each kept delivery to the application at this http(s) URL,
+                           signed the Standard Webhooks way (docs/forward.md)
   --forward-secret-file F  the forwarding signing secret, whsec_<base64> or base64 (SIGHUP re-reads)
+  --forward-ca-file FILE   PEM CA certificates trusted for an https --forward, besides the system's
   --forward-timeout DURATION  one attempt, connect to response (default 15s)
   --forward-concurrency N  keep-alive connections to the application (default 8)
   --forward-rate N         attempts per second at most (default: no limit)
@@ -310,6 +311,8 @@ parse_result parse_flags(const std::vector<std::string>& args, config& out, std:
       out.forward.url = value;
     } else if (name == "--forward-secret-file") {
       out.forward.secret_file = value;
+    } else if (name == "--forward-ca-file") {
+      out.forward.ca_file = value;
     } else if (name == "--forward-timeout" || name == "--forward-max-age" || name == "--forward-backoff-base" ||
                name == "--forward-backoff-max" || name == "--forward-poll") {
       if (!parse_duration(value, duration) || duration.count() == 0) return bad("expected a duration such as 15s, 24h");

@@ -8,8 +8,10 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace fiskil::gateway {
 
@@ -18,25 +20,39 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+struct forward_tls {
+  net::ssl::context context{net::ssl::context::tls_client};
+};
+
+std::shared_ptr<forward_tls> forward_tls_context(const std::string& ca_file, std::string& error) {
+  auto tls = std::make_shared<forward_tls>();
+  beast::error_code ec;
+  tls->context.set_default_verify_paths(ec);
+  if (!ec) tls->context.set_verify_mode(net::ssl::verify_peer, ec);
+  if (!ec && !ca_file.empty()) tls->context.load_verify_file(ca_file, ec);
+  if (ec) {
+    error = (ca_file.empty() ? std::string("TLS: ") : "--forward-ca-file " + ca_file + ": ") + ec.message();
+    return nullptr;
+  }
+  return tls;
+}
+
 bool forward_url::parse(std::string_view text, forward_url& out, std::string& error) {
-  if (text.substr(0, 8) == "https://") {
-    error = "https is not supported yet: forward to http (on loopback or a private network), or through a "
-            "TLS-terminating proxy (docs/forward.md)";
+  out.tls = text.substr(0, 8) == "https://";
+  if (!out.tls && text.substr(0, 7) != "http://") {
+    error = "expected http://HOST[:PORT][/PATH] or https://...";
     return false;
   }
-  if (text.substr(0, 7) != "http://") {
-    error = "expected http://HOST[:PORT][/PATH]";
-    return false;
-  }
-  text.remove_prefix(7);
+  text.remove_prefix(out.tls ? 8 : 7);
+  const std::string form = out.tls ? "expected https://HOST[:PORT][/PATH]" : "expected http://HOST[:PORT][/PATH]";
   const std::size_t slash = text.find('/');
   std::string_view authority = text.substr(0, slash);
   out.target = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
   if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    error = "expected http://HOST[:PORT][/PATH] (no user information)";
+    error = form + " (no user information)";
     return false;
   }
-  std::string_view port = "80";
+  std::string_view port = out.tls ? "443" : "80";
   if (authority.front() == '[') {
     const std::size_t close = authority.find(']');
     if (close == std::string_view::npos) {
@@ -59,7 +75,7 @@ bool forward_url::parse(std::string_view text, forward_url& out, std::string& er
   }
   if (out.host.empty() || port.empty() || port.size() > 5 ||
       port.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(port)) > 65535) {
-    error = "expected http://HOST[:PORT][/PATH]";
+    error = form;
     return false;
   }
   out.port = std::string(port);
@@ -67,11 +83,16 @@ bool forward_url::parse(std::string_view text, forward_url& out, std::string& er
 }
 
 struct forward_connection::impl {
-  explicit impl(forward_url u) : url(std::move(u)) {}
+  impl(forward_url u, std::shared_ptr<forward_tls> t) : url(std::move(u)), tls(std::move(t)) {}
   forward_url url;
+  std::shared_ptr<forward_tls> tls;  // set for https
   net::io_context ioc;
   tcp::resolver resolver{ioc};
-  std::optional<beast::tcp_stream> stream;
+  std::optional<beast::tcp_stream> stream;                     // http
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;  // https
+
+  beast::tcp_stream& tcp_layer() { return secure ? beast::get_lowest_layer(*secure) : *stream; }
+  bool is_open() { return (stream || secure) && tcp_layer().socket().is_open(); }
   beast::flat_buffer buffer;
   std::atomic<bool> stopped{false};
 
@@ -86,10 +107,10 @@ struct forward_connection::impl {
   }
 
   void close() {
-    if (stream) {
+    if (stream || secure) {
       beast::error_code ignored;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream->socket().close(ignored);
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp_layer().socket().close(ignored);
       // Let the cancelled handlers run, unless interrupted: then an
       // operation's handler may refer to a frame that has returned, and is
       // destroyed with the io_context instead, never called.
@@ -98,6 +119,7 @@ struct forward_connection::impl {
         ioc.poll();
       }
       stream.reset();
+      secure.reset();
     }
     buffer.clear();
   }
@@ -126,15 +148,29 @@ struct forward_connection::impl {
     ioc.restart();
     ioc.poll();
     if (result) return result;
-    stream.emplace(ioc);
-    stream->expires_at(deadline);
+    if (tls) {
+      secure.emplace(ioc, tls->context);
+      // SNI, and the certificate must name the host.
+      SSL_set_tlsext_host_name(secure->native_handle(), url.host.c_str());
+      secure->set_verify_callback(net::ssl::host_name_verification(url.host));
+    } else {
+      stream.emplace(ioc);
+    }
+    tcp_layer().expires_at(deadline);
     done = false;
-    stream->async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
+    tcp_layer().async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
       result = ec;
       done = true;
     });
     if (!run(done)) return net::error::operation_aborted;
-    if (!result) stream->socket().set_option(tcp::no_delay(true), result);
+    if (!result) tcp_layer().socket().set_option(tcp::no_delay(true), result);
+    if (result || !secure) return result;
+    done = false;
+    secure->async_handshake(net::ssl::stream_base::client, [&](beast::error_code ec) {
+      result = ec;
+      done = true;
+    });
+    if (!run(done)) return net::error::operation_aborted;
     return result;
   }
 
@@ -142,10 +178,18 @@ struct forward_connection::impl {
   beast::error_code exchange(const http::request<http::string_body>& request,
                              http::response_parser<http::string_body>& parser,
                              std::chrono::steady_clock::time_point deadline, bool& wrote) {
+    if (secure) return exchange_on(*secure, request, parser, deadline, wrote);
+    return exchange_on(*stream, request, parser, deadline, wrote);
+  }
+
+  template <class Stream>
+  beast::error_code exchange_on(Stream& s, const http::request<http::string_body>& request,
+                                http::response_parser<http::string_body>& parser,
+                                std::chrono::steady_clock::time_point deadline, bool& wrote) {
     beast::error_code result;
     bool done = false;
-    stream->expires_at(deadline);
-    http::async_write(*stream, request, [&](beast::error_code ec, std::size_t) {
+    tcp_layer().expires_at(deadline);
+    http::async_write(s, request, [&](beast::error_code ec, std::size_t) {
       result = ec;
       done = true;
     });
@@ -153,8 +197,8 @@ struct forward_connection::impl {
     if (result) return result;
     wrote = true;
     done = false;
-    stream->expires_at(deadline);
-    http::async_read(*stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
+    tcp_layer().expires_at(deadline);
+    http::async_read(s, buffer, parser, [&](beast::error_code ec, std::size_t) {
       result = ec;
       done = true;
     });
@@ -163,7 +207,8 @@ struct forward_connection::impl {
   }
 };
 
-forward_connection::forward_connection(forward_url url) : impl_(std::make_unique<impl>(std::move(url))) {}
+forward_connection::forward_connection(forward_url url, std::shared_ptr<forward_tls> tls)
+    : impl_(std::make_unique<impl>(std::move(url), std::move(tls))) {}
 
 forward_connection::~forward_connection() {
   impl_->stopped.store(true);
@@ -181,7 +226,8 @@ forward_response forward_connection::send(const forward_request& r, std::chrono:
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   http::request<http::string_body> request{http::verb::post, c.url.target, 11};
-  request.set(http::field::host, c.url.port == "80" ? c.url.host : c.url.host + ":" + c.url.port);
+  request.set(http::field::host,
+              c.url.port == (c.url.tls ? "443" : "80") ? c.url.host : c.url.host + ":" + c.url.port);
   request.set(http::field::user_agent, "fiskil-gateway");
   request.set(http::field::content_type, "application/json");
   request.set("webhook-id", r.message_id);
@@ -199,7 +245,7 @@ forward_response forward_connection::send(const forward_request& r, std::chrono:
       out.interrupted = true;
       return out;
     }
-    const bool reused = c.stream.has_value() && c.stream->socket().is_open();
+    const bool reused = c.is_open();
     beast::error_code ec;
     if (!reused) ec = c.connect(deadline);
     http::response_parser<http::string_body> parser;
@@ -225,7 +271,8 @@ forward_response forward_connection::send(const forward_request& r, std::chrono:
     // again on a new one, within the same deadline.
     const bool stale = reused && ec != beast::error::timeout &&
                        (ec == http::error::end_of_stream || ec == net::error::eof ||
-                        ec == net::error::connection_reset || ec == net::error::broken_pipe);
+                        ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+                        ec == net::ssl::error::stream_truncated);
     if (stale && round == 0 && std::chrono::steady_clock::now() < deadline) continue;
     out.result = ec == beast::error::timeout ? attempt_class::timeout : attempt_class::connection;
     out.error = ec == beast::error::timeout ? "timeout (--forward-timeout)" : ec.message();

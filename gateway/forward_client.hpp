@@ -17,15 +17,24 @@
 
 namespace fiskil::gateway {
 
-// forward_url is a parsed --forward URL: http://HOST[:PORT][/PATH].
+// forward_url is a parsed --forward URL: http[s]://HOST[:PORT][/PATH].
 struct forward_url {
   std::string host;
-  std::string port = "80";
+  std::string port = "80";  // 443 for https
   std::string target = "/";
-  // parse accepts http URLs; https is refused (not yet: put a TLS-terminating
-  // proxy in front, docs/forward.md).
+  bool tls = false;         // https
+  // parse accepts http and https URLs.
   static bool parse(std::string_view text, forward_url& out, std::string& error);
 };
+
+// forward_tls is the TLS client configuration of https destinations: the
+// system's trust store, plus --forward-ca-file when given. Shared by the
+// connections (thread-safe once made).
+struct forward_tls;
+
+// forward_tls_context makes it; null, with error, when the CA file cannot be
+// loaded.
+std::shared_ptr<forward_tls> forward_tls_context(const std::string& ca_file, std::string& error);
 
 // forward_request is one attempt's request: POST, the body byte for byte.
 struct forward_request {
@@ -45,7 +54,9 @@ struct forward_response {
 
 class forward_connection {
  public:
-  explicit forward_connection(forward_url url);
+  // forward_connection: tls must be set for an https url (the certificate
+  // is verified against it, and must name the host).
+  explicit forward_connection(forward_url url, std::shared_ptr<forward_tls> tls = nullptr);
   ~forward_connection();
   forward_connection(const forward_connection&) = delete;
   forward_connection& operator=(const forward_connection&) = delete;

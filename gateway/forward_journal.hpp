@@ -27,78 +27,45 @@
 #include <string>
 #include <vector>
 
+#include "forward_source.hpp"
+
 struct sqlite3;
 
 namespace fiskil::gateway {
 
-// forward_candidate is a pending delivery, as the dispatcher sees it.
-struct forward_candidate {
-  std::int64_t seq = 0;
-  std::optional<std::string> order_key;  // the consent_id: one at a time, in seq order
-  std::int64_t next_attempt_ns = 0;      // not before (system clock, ns since the epoch)
-};
-
-// forward_job is what one attempt sends.
-struct forward_job {
-  std::int64_t seq = 0;
-  std::string message_id, event, body;
-  std::int64_t received_time_ns = 0;
-  std::int64_t series_start_ns = 0;
-  int attempts = 0;  // attempts made before this one
-  std::optional<std::string> order_key;
-};
-
-// forward_outcome is what to write after an attempt.
-struct forward_outcome {
-  std::int64_t seq = 0;
-  std::string state;  // pending | delivered | dead
-  int attempts = 0;
-  std::int64_t next_attempt_ns = 0;
-  int last_status = 0;  // 0: no HTTP answer
-  std::string last_error;
-  bool pause = false;   // a 410: pause forwarding
-};
-
-// forward_gauges are the metrics read from the store.
-struct forward_gauges {
-  std::int64_t backlog = 0;   // pending plus not yet scanned
-  double oldest_pending_seconds = 0;
-  std::int64_t dead = 0;
-  std::int64_t delivered = 0;
-  bool paused = false;
-};
-
-// forward_journal is one destination's view of the journal. Not thread-safe:
-// one thread uses it.
-class forward_journal {
+// forward_journal is one destination's view of the journal, the forwarder's
+// source for the SQLite store. Not thread-safe: one thread uses it.
+class forward_journal final : public forward_source {
  public:
   // open connects to the journal at path (which must exist) and makes the
   // forward tables and the destination's cursor when missing.
   static std::unique_ptr<forward_journal> open(const std::string& path, const std::string& dest,
                                                std::chrono::milliseconds busy_timeout, std::string& error);
-  ~forward_journal();
+  ~forward_journal() override;
   forward_journal(const forward_journal&) = delete;
   forward_journal& operator=(const forward_journal&) = delete;
 
   // scan takes up to limit journal rows past 'scanned' into forward_state
   // as pending. added says how many.
-  bool scan(std::int64_t now_ns, int limit, int& added, std::string& error);
+  bool scan(std::int64_t now_ns, int limit, int& added, std::string& error) override;
   // candidates lists, in seq order, up to limit pending deliveries that are
   // due at now_ns and the first pending one of their consent; earliest_ns
   // is when the next not yet due one is (INT64_MAX: none).
   bool candidates(std::int64_t now_ns, int limit, std::vector<forward_candidate>& out, std::int64_t& earliest_ns,
-                  std::string& error);
+                  std::string& error) override;
   // load reads one delivery for an attempt; false with error empty when it
   // is no longer pending or its journal row is gone.
-  bool load(std::int64_t seq, forward_job& out, std::string& error);
+  bool load(std::int64_t seq, forward_job& out, std::string& error) override;
   // record writes the outcomes and moves the cursor, in one transaction.
-  bool record(std::span<const forward_outcome> outcomes, std::string& error);
+  bool record(std::span<const forward_outcome> outcomes, std::string& error) override;
   // forget_pruned deletes up to 1000 delivered rows whose journal row was
   // pruned (--keep). Dead letters stay, with their copy of the delivery.
   bool forget_pruned(int& removed, std::string& error);
-  bool paused(bool& out, std::string& error);
-  bool set_paused(bool paused, std::string& error);
-  bool gauges(std::int64_t now_ns, forward_gauges& out, std::string& error);
+  bool tidy(int& removed, std::string& error) override { return forget_pruned(removed, error); }
+  std::string_view commands() const override { return "journal"; }
+  bool paused(bool& out, std::string& error) override;
+  bool set_paused(bool paused, std::string& error) override;
+  bool gauges(std::int64_t now_ns, forward_gauges& out, std::string& error) override;
 
  private:
   forward_journal() = default;

@@ -13,8 +13,9 @@ namespace fiskil::gateway {
 // forward_options configures the forwarder: where each kept delivery goes,
 // how it is signed, and the limits of its retries.
 struct forward_options {
-  std::string url;          // --forward URL (http://HOST[:PORT]/PATH); empty: no forwarding
+  std::string url;          // --forward URL (http[s]://HOST[:PORT]/PATH); empty: no forwarding
   std::string secret_file;  // --forward-secret-file: whsec_<base64> or plain base64
+  std::string ca_file;      // --forward-ca-file: PEM CA certificates trusted for https, besides the system's
   std::chrono::nanoseconds timeout = std::chrono::seconds{15};  // --forward-timeout: one attempt, connect to response
   std::size_t concurrency = 8;   // --forward-concurrency: keep-alive connections, attempts at once
   double rate = 0;               // --forward-rate: attempts per second at most; 0: no limit

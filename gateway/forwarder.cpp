@@ -15,6 +15,7 @@
 
 #include "forward_client.hpp"
 #include "forward_journal.hpp"
+#include "forward_source.hpp"
 #include "forward_schedule.hpp"
 #include "forward_signing.hpp"
 #include "log.hpp"
@@ -48,16 +49,17 @@ struct finished {
   std::int64_t duration_ns = 0;
 };
 
-class sqlite_forwarder final : public forwarder {
+class source_forwarder final : public forwarder {
  public:
-  sqlite_forwarder(forward_options options, forward_url url, std::unique_ptr<forward_journal> journal,
-                   fw::signing_key key)
-      : options_(std::move(options)), url_(std::move(url)), journal_(std::move(journal)), key_(key) {}
+  source_forwarder(forward_options options, forward_url url, std::shared_ptr<forward_tls> tls,
+                   std::unique_ptr<forward_source> source, fw::signing_key key)
+      : options_(std::move(options)), url_(std::move(url)), tls_(std::move(tls)), source_(std::move(source)),
+        commands_(source_->commands()), key_(key) {}
 
-  ~sqlite_forwarder() override { stop(); }
+  ~source_forwarder() override { stop(); }
 
   void begin() {
-    for (std::size_t i = 0; i < options_.concurrency; ++i) connections_.push_back(std::make_unique<forward_connection>(url_));
+    for (std::size_t i = 0; i < options_.concurrency; ++i) connections_.push_back(std::make_unique<forward_connection>(url_, tls_));
     for (std::size_t i = 0; i < options_.concurrency; ++i) workers_.emplace_back([this, i] { work(*connections_[i]); });
     dispatcher_ = std::thread([this] { dispatch(); });
   }
@@ -89,13 +91,13 @@ class sqlite_forwarder final : public forwarder {
              std::string(attempt_class_name(static_cast<attempt_class>(i))) + "\"} " +
              std::to_string(attempts_[i].load(std::memory_order_relaxed)) + "\n";
     append_metric(out, "fiskil_gateway_forward_dead_letters", "gauge",
-                  "Dead letters in the journal (out of attempts or age; journal redrive sends them again).",
+                  "Dead letters kept by the store (out of attempts or age; the redrive command sends them again).",
                   static_cast<std::uint64_t>(dead_.load(std::memory_order_relaxed)));
     append_metric(out, "fiskil_gateway_forward_delivered", "gauge",
-                  "Deliveries the application answered 2xx, as the journal records them.",
+                  "Deliveries the application answered 2xx, as the store records them (JetStream: by this process).",
                   static_cast<std::uint64_t>(delivered_.load(std::memory_order_relaxed)));
     append_metric(out, "fiskil_gateway_forward_paused", "gauge",
-                  "1 while forwarding is paused after a 410 (journal resume or SIGHUP resumes it).",
+                  "1 while forwarding is paused after a 410 (the resume command or SIGHUP resumes it).",
                   paused_.load(std::memory_order_relaxed) ? 1 : 0);
     latency_.write(out, "fiskil_gateway_forward_latency_seconds",
                    "From the delivery's receipt to the application's 2xx.");
@@ -207,20 +209,20 @@ class sqlite_forwarder final : public forwarder {
       log("warn", "forward_dead_letter",
           {{"message_id", f.job.message_id}, {"event", f.job.event}, {"attempts", std::to_string(o.attempts)},
            {"last_status", std::to_string(o.last_status)}, {"last_error", o.last_error},
-           {"detail", "journal redrive --id sends it again"}});
+           {"detail", commands_ + " redrive --id sends it again"}});
     if (o.pause) {
       paused_.store(true, std::memory_order_relaxed);
       log("warn", "forward_paused",
           {{"message_id", f.job.message_id}, {"status", "410"}, {"url", options_.url},
-           {"detail", "the application answered 410 Gone; fiskil-gateway journal resume or SIGHUP resumes"}});
+           {"detail", "the application answered 410 Gone; fiskil-gateway " + commands_ + " resume or SIGHUP resumes"}});
     }
   }
 
   void refresh_gauges(std::int64_t now_ns) {
     forward_gauges g;
     std::string error;
-    if (!journal_->gauges(now_ns, g, error)) {
-      log("warn", "forward_journal_read_failed", {{"reason", error}});
+    if (!source_->gauges(now_ns, g, error)) {
+      log("warn", "forward_store_read_failed", {{"reason", error}});
       return;
     }
     backlog_.store(g.backlog, std::memory_order_relaxed);
@@ -231,7 +233,7 @@ class sqlite_forwarder final : public forwarder {
   }
 
   // dispatch is the dispatcher's loop. Each turn: take what the workers
-  // finished; look for new journal rows; hand due deliveries to the free
+  // finished; look for new deliveries; hand due deliveries to the free
   // workers; then record what finished, in one transaction. Recording after
   // dispatching keeps the workers busy during the commit's fsync, so that
   // one commit records what finished meanwhile. A delivery stays busy (not
@@ -252,8 +254,8 @@ class sqlite_forwarder final : public forwarder {
     std::string error;
     bool failing = false;
     const auto report = [&](bool ok, std::string_view what) {
-      if (!ok && !failing) log("warn", "forward_journal_busy", {{"step", what}, {"reason", error}, {"detail", "retried"}});
-      if (ok && failing) log("info", "forward_journal_ok");
+      if (!ok && !failing) log("warn", "forward_store_busy", {{"step", what}, {"reason", error}, {"detail", "retried"}});
+      if (ok && failing) log("info", "forward_store_ok");
       failing = !ok;
     };
     for (;;) {
@@ -272,9 +274,9 @@ class sqlite_forwarder final : public forwarder {
       const std::int64_t now = system_ns();
       const std::int64_t steady = steady_ns();
       if (!stopping) {
-        // 1. New journal rows, and the pause flag (journal resume may clear it).
+        // 1. New deliveries, and the pause flag (the resume command may clear it).
         if (resume_requested_.exchange(false)) {
-          if (journal_->set_paused(false, error)) {
+          if (source_->set_paused(false, error)) {
             if (paused) log("info", "forward_resumed", {{"by", "SIGHUP"}});
             paused = false;
             paused_.store(false);
@@ -284,17 +286,17 @@ class sqlite_forwarder final : public forwarder {
         }
         if (steady >= next_scan) {
           int added = 0;
-          report(journal_->scan(now, scan_batch, added, error), "scan");
+          report(source_->scan(now, scan_batch, added, error), "scan");
           bool p = paused;
-          if (journal_->paused(p, error)) {
-            if (paused && !p) log("info", "forward_resumed", {{"by", "journal resume"}});
+          if (source_->paused(p, error)) {
+            if (paused && !p) log("info", "forward_resumed", {{"by", commands_ + " resume"}});
             paused = p;
           }
           next_scan = steady + (added == scan_batch ? 0 : options_.poll.count());
         }
         if (steady >= next_forget) {
           int removed = 0;
-          (void)journal_->forget_pruned(removed, error);
+          (void)source_->tidy(removed, error);
           next_forget = steady + (removed == 1000 ? 0 : 10'000'000'000);
         }
         if (steady >= next_gauges) {
@@ -314,7 +316,7 @@ class sqlite_forwarder final : public forwarder {
           last_refill = steady;
         }
         std::int64_t earliest = INT64_MAX;
-        if (journal_->candidates(now, candidate_window(options_.concurrency), candidates, earliest, error)) {
+        if (source_->candidates(now, candidate_window(options_.concurrency), candidates, earliest, error)) {
           for (const forward_candidate& c : candidates) {
             if (in_flight >= options_.concurrency) break;
             if (busy_seqs.count(c.seq) != 0) continue;
@@ -324,7 +326,7 @@ class sqlite_forwarder final : public forwarder {
               break;
             }
             forward_job job;
-            if (!journal_->load(c.seq, job, error)) continue;
+            if (!source_->load(c.seq, job, error)) continue;
             if (options_.rate > 0) tokens -= 1;
             busy_seqs.insert(c.seq);
             if (job.order_key) busy_keys.insert(*job.order_key);
@@ -347,7 +349,7 @@ class sqlite_forwarder final : public forwarder {
           outcomes.push_back(outcome_of(done[i], now));
           recorded.push_back(i);
         }
-        const bool ok = journal_->record(outcomes, error);
+        const bool ok = source_->record(outcomes, error);
         report(ok, "record");
         if (ok) {
           for (std::size_t k = 0; k < recorded.size(); ++k) {
@@ -376,7 +378,9 @@ class sqlite_forwarder final : public forwarder {
 
   forward_options options_;
   forward_url url_;
-  std::unique_ptr<forward_journal> journal_;  // the dispatcher's alone
+  std::shared_ptr<forward_tls> tls_;  // https only
+  std::unique_ptr<forward_source> source_;  // the dispatcher's alone
+  std::string commands_;
   mutable std::mutex key_mutex_;
   fw::signing_key key_;
 
@@ -404,27 +408,41 @@ class sqlite_forwarder final : public forwarder {
 
 std::unique_ptr<forwarder> forwarder::start(const forward_options& options, const std::string& journal_path,
                                             std::chrono::milliseconds busy_timeout, std::string& error) {
+  if (journal_path == ":memory:") {
+    error = "--forward needs a journal file (--journal :memory: is another connection's private database)";
+    return nullptr;
+  }
   forward_url url;
+  if (!check(options, url, error)) return nullptr;
+  std::unique_ptr<forward_journal> journal = forward_journal::open(journal_path, options.url, busy_timeout, error);
+  if (!journal) return nullptr;
+  return start(options, std::move(journal), error);
+}
+
+bool forwarder::check(const forward_options& options, forward_url& url, std::string& error) {
   if (!forward_url::parse(options.url, url, error)) {
     error = "--forward " + options.url + ": " + error;
-    return nullptr;
+    return false;
   }
   if (options.secret_file.empty()) {
     error = "--forward needs --forward-secret-file (the application verifies the requests with it)";
-    return nullptr;
+    return false;
   }
+  return true;
+}
+
+std::unique_ptr<forwarder> forwarder::start(const forward_options& options, std::unique_ptr<forward_source> source,
+                                            std::string& error) {
+  forward_url url;
+  if (!check(options, url, error)) return nullptr;
   const std::optional<fw::signing_key> key = forward_key_from_file(options.secret_file, error);
   if (!key) {
     error = "--forward-secret-file " + error;
     return nullptr;
   }
-  if (journal_path == ":memory:") {
-    error = "--forward needs a journal file (--journal :memory: is another connection's private database)";
-    return nullptr;
-  }
-  std::unique_ptr<forward_journal> journal = forward_journal::open(journal_path, options.url, busy_timeout, error);
-  if (!journal) return nullptr;
-  auto made = std::make_unique<sqlite_forwarder>(options, std::move(url), std::move(journal), *key);
+  std::shared_ptr<forward_tls> tls;
+  if (url.tls && !(tls = forward_tls_context(options.ca_file, error))) return nullptr;
+  auto made = std::make_unique<source_forwarder>(options, std::move(url), std::move(tls), std::move(source), *key);
   made->begin();
   log("info", "forwarding",
       {{"url", options.url}, {"concurrency", std::to_string(options.concurrency)},

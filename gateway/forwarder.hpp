@@ -1,18 +1,18 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// forwarder: hands each delivery kept in the SQLite journal to the
-// application (--forward URL), signed the Standard Webhooks way, with
+// forwarder: hands each delivery kept in the store (the SQLite journal, or
+// JetStream: forward_source.hpp) to the application (--forward URL), signed the Standard Webhooks way, with
 // retries, dead letters and a pause on 410 (docs/forward.md).
 //
-// A journal consumer in the same process, on threads of its own: one
-// dispatcher, which alone uses the forwarder's journal connection, and
+// A store consumer in the same process, on threads of its own: one
+// dispatcher, which alone uses the forward_source, and
 // --forward-concurrency workers, each with one keep-alive connection to the
 // application. Receiving never waits on it: the gateway's writer and
 // /readyz do not depend on the forwarder.
 //
 // Order: the deliveries of one consent_id go one at a time, in journal
-// order; the next waits until the previous one is answered 2xx or is
+// (store) order; the next waits until the previous one is answered 2xx or is
 // dead-lettered. Others go in parallel.
 //
 // Crash safety: an attempt's outcome is written after the answer, so a
@@ -24,8 +24,11 @@
 #include <string>
 
 #include "forward_options.hpp"
+#include "forward_source.hpp"
 
 namespace fiskil::gateway {
+
+struct forward_url;
 
 class forwarder {
  public:
@@ -33,6 +36,13 @@ class forwarder {
   // reads the secret and starts the threads. Null, with error, on failure.
   static std::unique_ptr<forwarder> start(const forward_options& options, const std::string& journal_path,
                                           std::chrono::milliseconds busy_timeout, std::string& error);
+  // start with another source (JetStream): reads the secret and starts the
+  // threads, which own source. Null, with error, on failure.
+  static std::unique_ptr<forwarder> start(const forward_options& options, std::unique_ptr<forward_source> source,
+                                          std::string& error);
+  // check validates the --forward flags (the URL, a secret file given)
+  // before a source is opened; false with error otherwise.
+  static bool check(const forward_options& options, forward_url& url, std::string& error);
   virtual ~forwarder() = default;
 
   // reload (SIGHUP) re-reads --forward-secret-file (keeping the previous

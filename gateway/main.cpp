@@ -18,6 +18,7 @@
 #include "file_limit.hpp"
 #include "forwarder.hpp"
 #include "in_flight.hpp"
+#include "jetstream_command.hpp"
 #include "journal_command.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -33,6 +34,8 @@ namespace gw = fiskil::gateway;
 int main(int argc, char** argv) {
   // fiskil-gateway journal ...: the journal's commands (docs/forward.md).
   if (argc > 1 && std::string_view(argv[1]) == "journal") return gw::run_journal_command(argc - 1, argv + 1);
+  // fiskil-gateway jetstream ...: the same for forwarding from JetStream.
+  if (argc > 1 && std::string_view(argv[1]) == "jetstream") return gw::run_jetstream_command(argc - 1, argv + 1);
   gw::block_signals();
   gw::config flags;
   std::string message;
@@ -64,8 +67,8 @@ int main(int argc, char** argv) {
     return 64;
   }
   if (!raised.empty()) gw::log("info", "file_limit_raised", {{"rlimit_nofile", raised}});
-  if (!flags.forward.url.empty() && (flags.empty_server || flags.storage != "sqlite")) {
-    std::fprintf(stderr, "fiskil-gateway: --forward works with the SQLite journal only (JetStream: not yet)\n");
+  if (!flags.forward.url.empty() && flags.empty_server) {
+    std::fprintf(stderr, "fiskil-gateway: --forward needs a store (not --empty-server)\n");
     return 64;
   }
 
@@ -89,12 +92,15 @@ int main(int argc, char** argv) {
     admission->attach(*store);
     admission->warm();
   }
-  // --forward: a journal consumer on threads of its own (docs/forward.md).
+  // --forward: a store consumer on threads of its own (docs/forward.md).
   std::unique_ptr<gw::forwarder> forwarding;
   if (!flags.forward.url.empty()) {
-    forwarding = gw::forwarder::start(
-        flags.forward, flags.journal,
-        std::chrono::duration_cast<std::chrono::milliseconds>(flags.journal_busy_timeout), message);
+    if (flags.storage == "sqlite")
+      forwarding = gw::forwarder::start(
+          flags.forward, flags.journal,
+          std::chrono::duration_cast<std::chrono::milliseconds>(flags.journal_busy_timeout), message);
+    else
+      forwarding = gw::start_jetstream_forwarder(flags, message);
     if (!forwarding) {
       std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
       if (store) store->stop();

@@ -7,6 +7,8 @@
 #include "journal.hpp"
 #include "log.hpp"
 #if FISKIL_GATEWAY_NATS
+#include "forward_client.hpp"
+#include "forward_jetstream.hpp"
 #include "jetstream_store.hpp"
 #endif
 
@@ -45,6 +47,26 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
   options.log = [](const std::string& line) { log("info", "jetstream", {{"detail", line}}); };
   return jetstream_store::open(options, error);
 #else
+  error = "--nats: this build of fiskil-gateway has no NATS JetStream store (libnats-dev was not found)";
+  return nullptr;
+#endif
+}
+
+std::unique_ptr<forwarder> start_jetstream_forwarder(const config& flags, std::string& error) {
+#if FISKIL_GATEWAY_NATS
+  forward_url url;
+  if (!forwarder::check(flags.forward, url, error)) return nullptr;
+  forward_jetstream_options options;
+  options.servers = flags.nats_url;
+  options.stream = flags.stream;
+  options.url = flags.forward.url;
+  options.timeout = flags.forward.timeout;
+  options.concurrency = flags.forward.concurrency;
+  std::unique_ptr<forward_source> source = make_forward_jetstream(options, error);
+  if (!source) return nullptr;
+  return forwarder::start(flags.forward, std::move(source), error);
+#else
+  (void)flags;
   error = "--nats: this build of fiskil-gateway has no NATS JetStream store (libnats-dev was not found)";
   return nullptr;
 #endif

@@ -4,7 +4,8 @@
 server on a free port (Python's standard library only) that records every
 request it gets, checks its Standard Webhooks signature, and answers what
 the test scripted: a status (with headers), a slow answer, a reset
-connection; it can also go down (connection refused) and come back.
+connection; it can also go down (connection refused) and come back, and
+serve https (App(secret, tls=(certfile, keyfile))).
 
     app = App(secret_bytes)
     app.script = lambda request: ("status", 500, {})     # or None: 200
@@ -17,6 +18,7 @@ import hashlib
 import hmac
 import http.server
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -51,8 +53,10 @@ def standard_signature(secret, msg_id, timestamp, body):
 
 
 class App:
-    def __init__(self, secret):
+    def __init__(self, secret, tls=None):
+        """tls: (certfile, keyfile) to serve https."""
         self.secret = secret
+        self.tls = tls
         self.requests = []
         self.lock = threading.Lock()
         self.script = None  # request -> None (200) | ("status", code, headers) | ("slow", seconds) | ("reset",)
@@ -104,6 +108,16 @@ class App:
                             app.overlaps.append(key)
                         app.in_flight[key] = app.in_flight.get(key, 0) + 1
                     script = app.script
+                settled = [False]
+
+                def settle():
+                    # Before the answer leaves: the gateway may send the
+                    # consent's next request as soon as it has the answer.
+                    if key is not None and not settled[0]:
+                        settled[0] = True
+                        with app.lock:
+                            app.in_flight[key] -= 1
+
                 try:
                     action = script(r) if script else None
                     if action is None:
@@ -114,6 +128,7 @@ class App:
                         action = ("status", 200, {})
                     if action[0] == "reset":
                         r.answer = "reset"
+                        settle()
                         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                         self.close_connection = True
                         self.connection.close()
@@ -121,6 +136,7 @@ class App:
                     _, code, extra = action
                     r.answer = code
                     payload = b'{"ok":true}' if 200 <= code < 300 else b'{"ok":false}'
+                    settle()
                     try:
                         self.send_response(code)
                         for k, v in extra.items():
@@ -132,15 +148,17 @@ class App:
                     except OSError:
                         pass
                 finally:
-                    if key is not None:
-                        with app.lock:
-                            app.in_flight[key] -= 1
+                    settle()
 
         class Server(http.server.ThreadingHTTPServer):
             def handle_error(self, request, client_address):
                 pass  # a gateway killed mid-request resets its connections: expected here
 
         server = Server(("127.0.0.1", self.port), Handler)
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         self.server = server
         self.port = server.server_address[1]
@@ -168,7 +186,7 @@ class App:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hooks"
 
     def snapshot(self):
         with self.lock:

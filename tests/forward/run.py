@@ -5,7 +5,7 @@
 
     FISKIL_GATEWAY=build/gateway/fiskil-gateway python3 tests/forward/run.py GROUP
 
-GROUP is one of: headers, retries, order, pause, dead, crash, commands, limits.
+GROUP is one of: headers, retries, order, pause, dead, crash, commands, limits, https.
 Python's standard library only; every gateway and app started here is
 stopped when the test ends, also on failure.
 """
@@ -396,15 +396,21 @@ def test_commands(tmp):
                              capture_output=True, text=True, timeout=30)
         check(out.returncode != 0 and "forward-secret-file" in out.stderr, "--forward without a secret file started")
         out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--forward",
-                              "https://x/", "--forward-secret-file", str(write_secret(tmp)), "--listen",
+                              "https://x/", "--forward-secret-file", str(write_secret(tmp)), "--forward-ca-file",
+                              str(pathlib.Path(tmp) / "missing.pem"), "--listen", "127.0.0.1:0", "--journal",
+                              str(pathlib.Path(tmp) / "j3")],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode != 0 and "--forward-ca-file" in out.stderr, "--forward-ca-file missing.pem accepted")
+        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--forward",
+                              "ftp://x/", "--forward-secret-file", str(write_secret(tmp)), "--listen",
                               "127.0.0.1:0", "--journal", str(pathlib.Path(tmp) / "j3")],
                              capture_output=True, text=True, timeout=30)
-        check(out.returncode != 0 and "https" in out.stderr, "--forward https:// accepted")
-        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--nats",
-                              "nats://127.0.0.1:1", "--forward", app.url, "--forward-secret-file",
+        check(out.returncode != 0 and "https://" in out.stderr, "--forward ftp:// accepted")
+        out = subprocess.run([harness.GATEWAY, "--empty-server", "--forward", app.url, "--forward-secret-file",
                               str(write_secret(tmp)), "--listen", "127.0.0.1:0"],
                              capture_output=True, text=True, timeout=30)
-        check(out.returncode == 64 and "not yet" in out.stderr, f"--forward with --nats: {out.returncode} {out.stderr}")
+        check(out.returncode == 64 and "needs a store" in out.stderr,
+              f"--forward with --empty-server: {out.returncode} {out.stderr}")
         other = pathlib.Path(tmp) / "other.sqlite"
         import sqlite3
         sqlite3.connect(str(other)).execute("CREATE TABLE t (x)").connection.commit()
@@ -467,6 +473,60 @@ def test_limits(tmp):
         check(g.get("/readyz")[0] == 200, "/readyz not 200 while the app is slow")
     finally:
         g.kill()
+        app.close()
+
+
+# --- https ------------------------------------------------------------------
+
+def make_certificates(tmp):
+    """A CA and a certificate for 127.0.0.1 it signed, made now with the
+    openssl command (never committed): (ca.pem, (cert.pem, key.pem))."""
+    d = pathlib.Path(tmp)
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=d, check=True, capture_output=True, timeout=60)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+        "-subj", "/CN=fiskil test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "app.key", "-out", "app.csr", "-subj", "/CN=127.0.0.1")
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "app.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+        "app.pem", "-days", "1", "-extfile", "san.ext")
+    return d / "ca.pem", (str(d / "app.pem"), str(d / "app.key"))
+
+
+def test_https(tmp):
+    ca, cert = make_certificates(tmp)
+    app = App(SECRET, tls=cert)
+    g = None
+    try:
+        # Without the private CA, the certificate does not verify: nothing
+        # reaches the app, the attempts fail as connection errors.
+        g = forwarding(tmp, app, journal="untrusted.sqlite")
+        body, sig = delivery(uuid.uuid4())
+        check(g.post(body, sig)[0] == 200, "delivery not accepted")
+        check(app.wait_for(lambda: g.metric('fiskil_gateway_forward_attempts_total{result="connection"}') >= 2, 10),
+              "no failed attempt against an untrusted certificate")
+        check(not app.snapshot(), "a request reached the app over an unverified certificate")
+        g.kill()
+        # With --forward-ca-file: delivered, verified, over TLS.
+        g = forwarding(tmp, app, "--forward-ca-file", str(ca))
+        sent = [delivery(uuid.uuid4()) for _ in range(5)]
+        for b, s in sent:
+            check(g.post(b, s)[0] == 200, "delivery not accepted")
+        ids = {r[1] for r in kept(g)}
+        check(app.wait_for(lambda: ids <= set(app.delivered_ids()), 10), "not delivered over https")
+        check(all(r.valid for r in app.snapshot()), "a request with an invalid signature over https")
+        g.kill()
+        # The certificate must name the host: localhost is not 127.0.0.1.
+        g = Gateway(tmp, "--forward", app.url.replace("127.0.0.1", "localhost"), "--forward-secret-file",
+                    str(write_secret(tmp)), "--forward-ca-file", str(ca), journal="wrong-host.sqlite")
+        before = len(app.snapshot())
+        body, sig = delivery(uuid.uuid4())
+        check(g.post(body, sig)[0] == 200, "delivery not accepted")
+        check(app.wait_for(lambda: g.metric('fiskil_gateway_forward_attempts_total{result="connection"}') >= 1, 10),
+              "no failed attempt against a certificate for another host")
+        check(len(app.snapshot()) == before, "a request reached the app with a certificate for another host")
+    finally:
+        if g:
+            g.kill()
         app.close()
 
 
@@ -554,6 +614,7 @@ GROUPS = {
     "crash": test_crash,
     "commands": test_commands,
     "limits": test_limits,
+    "https": test_https,
 }
 
 

@@ -85,7 +85,7 @@ TEST_CASE("verdicts: only 2xx delivers, 410 pauses, the rest retries") {
   CHECK(gw::out_of_attempts(1, 20, 24h, 24h));
 }
 
-TEST_CASE("forward_url parses http URLs and refuses https (not yet)") {
+TEST_CASE("forward_url parses http and https URLs") {
   gw::forward_url u;
   std::string error;
   REQUIRE(gw::forward_url::parse("http://127.0.0.1:8090/hooks?x=1", u, error));
@@ -98,8 +98,16 @@ TEST_CASE("forward_url parses http URLs and refuses https (not yet)") {
   REQUIRE(gw::forward_url::parse("http://[::1]:9000/x", u, error));
   CHECK(u.host == "::1");
   CHECK(u.port == "9000");
-  CHECK_FALSE(gw::forward_url::parse("https://app/x", u, error));
-  CHECK(error.find("https") != std::string::npos);
+  CHECK_FALSE(u.tls);
+  REQUIRE(gw::forward_url::parse("https://app/x", u, error));
+  CHECK(u.tls);
+  CHECK(u.host == "app");
+  CHECK(u.port == "443");
+  CHECK(u.target == "/x");
+  REQUIRE(gw::forward_url::parse("https://app:8443", u, error));
+  CHECK(u.port == "8443");
+  CHECK_FALSE(gw::forward_url::parse("https://", u, error));
+  CHECK(error.find("https://") != std::string::npos);
   CHECK_FALSE(gw::forward_url::parse("ftp://app/x", u, error));
   CHECK_FALSE(gw::forward_url::parse("http://:80/x", u, error));
   CHECK_FALSE(gw::forward_url::parse("http://app:99999/x", u, error));
