@@ -324,4 +324,11 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
   return parse_result::run;
 }
 
+std::vector<const std::string*> secret_paths(const config& c) {
+  std::vector<const std::string*> paths;
+  for (const std::string& path : c.secret_files) paths.push_back(&path);
+  if (!c.forward.secret_file.empty()) paths.push_back(&c.forward.secret_file);
+  return paths;
+}
+
 }  // namespace fiskil::gateway

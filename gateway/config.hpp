@@ -75,6 +75,11 @@ bool parse_duration(const std::string& text, std::chrono::nanoseconds& out);
 // start reloads every id a provider may still retry.
 std::chrono::nanoseconds keep_floor(const config& c);
 
+// secret_paths lists every secret file flag's file name (--secret-file,
+// --forward-secret-file), each read with read_secret_file. The pointers live
+// as long as c.
+std::vector<const std::string*> secret_paths(const config& c);
+
 // format_duration writes a duration the way the flags take it (7d, 71m, 10s).
 std::string format_duration(std::chrono::nanoseconds d);
 

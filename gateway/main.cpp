@@ -19,6 +19,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "routes.hpp"
+#include "secret_file.hpp"
 #include "server.hpp"
 #include "signals.hpp"
 #include "storage_factory.hpp"
@@ -40,6 +41,14 @@ int main(int argc, char** argv) {
       return 64;
     case gw::parse_result::run:
       break;
+  }
+  // Secret files that other users may read are refused before anything
+  // starts (SIGHUP later logs the refusal and keeps the old secret).
+  for (const std::string* path : gw::secret_paths(flags)) {
+    if (gw::secret_file_exposed(*path, message)) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      return 64;
+    }
   }
   if (!flags.tls_cert.empty() && !gw::server::tls_available()) {
     std::fprintf(stderr,
