@@ -95,7 +95,10 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            a registered consumer has not passed; with --nats, the
                            stream's max age, refused when shorter than that
   --nats URL[,URL...]      keep deliveries in NATS JetStream instead of the journal,
-                           shared by every gateway replica (docs/jetstream.md)
+                           shared by every gateway replica (docs/jetstream.md); put
+                           no credentials in it (they show in ps), use:
+  --nats-creds F           a NATS .creds file (user JWT and NKey seed), mode 0600
+  --nats-token-file F      a file holding the NATS token, mode 0600
   --stream NAME            the JetStream stream (default FISKIL), subjects fiskil.events.>
   --stream-replicas N      replicas of the stream and the consent bucket: 1, 3 or 5
                            (default 3 when the server's cluster has three or more
@@ -223,6 +226,12 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       if (value.empty()) return bad("expected URL[,URL...]");
       out.storage = "nats";
       out.nats_url = value;
+    } else if (name == "--nats-creds") {
+      if (value.empty()) return bad("expected a .creds file");
+      out.nats_creds = value;
+    } else if (name == "--nats-token-file") {
+      if (value.empty()) return bad("expected a file");
+      out.nats_token_file = value;
     } else if (name == "--stream" || name == "--consent-bucket") {
       const bool valid = !value.empty() && value.size() <= 200 &&
                          std::all_of(value.begin(), value.end(), [](char c) {
@@ -328,6 +337,8 @@ std::vector<const std::string*> secret_paths(const config& c) {
   std::vector<const std::string*> paths;
   for (const std::string& path : c.secret_files) paths.push_back(&path);
   if (!c.forward.secret_file.empty()) paths.push_back(&c.forward.secret_file);
+  if (!c.nats_creds.empty()) paths.push_back(&c.nats_creds);
+  if (!c.nats_token_file.empty()) paths.push_back(&c.nats_token_file);
   return paths;
 }
 

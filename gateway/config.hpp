@@ -26,6 +26,8 @@ struct config {
   std::string journal = "fiskil-journal.sqlite";  // ":memory:" keeps nothing across restarts
   std::string storage = "sqlite";                 // which storage backend (see storage_factory.hpp)
   std::string nats_url;                           // --nats URL selects the JetStream backend
+  std::string nats_creds;                         // --nats-creds: a NATS .creds file (JWT and seed)
+  std::string nats_token_file;                    // --nats-token-file: a file holding the NATS token
   std::string stream = "FISKIL";                  // --stream: the JetStream stream
   int consent_bucket_replicas = 1;               // --consent-bucket-replicas (0: as the stream)
   int stream_replicas = 0;                        // --stream-replicas: of the stream and the consent bucket (0: 3 on a cluster of 3+, else refuse)
@@ -76,7 +78,8 @@ bool parse_duration(const std::string& text, std::chrono::nanoseconds& out);
 std::chrono::nanoseconds keep_floor(const config& c);
 
 // secret_paths lists every secret file flag's file name (--secret-file,
-// --forward-secret-file), each read with read_secret_file. The pointers live
+// --forward-secret-file, --nats-creds, --nats-token-file), each read with
+// read_secret_file. The pointers live
 // as long as c.
 std::vector<const std::string*> secret_paths(const config& c);
 
