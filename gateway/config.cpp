@@ -129,8 +129,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --shutdown-delay DURATION  on SIGTERM, /readyz fails for this long before the listener
                            closes (default 0s)
   --threads N              I/O threads (default: one per core)
-  --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
-                           with -Dcrypto=openssl only; otherwise use a TLS terminator)
+  --tls-cert F --tls-key F serve HTTPS (TLS 1.2 and later) with this PEM certificate
+                           chain and key (SIGHUP re-reads them)
   --idle-timeout DURATION  a keep-alive connection idle this long between requests is
                            closed (default 60s)
   --refusal-log-rate N     delivery_refused log lines per second per outcome; the rest are

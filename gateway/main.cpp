@@ -50,13 +50,6 @@ int main(int argc, char** argv) {
       return 64;
     }
   }
-  if (!flags.tls_cert.empty() && !gw::server::tls_available()) {
-    std::fprintf(stderr,
-                 "fiskil-gateway: --tls-cert: this build serves plain HTTP only (HTTPS needs the OpenSSL 3 "
-                 "backend: meson setup -Dcrypto=openssl); or put a TLS terminator in front (docs/gateway.md, "
-                 "\"TLS\")\n");
-    return 64;
-  }
 
   std::string raised;
   if (!gw::ensure_file_limit(flags.max_connections, raised, message)) {
@@ -144,6 +137,11 @@ int main(int argc, char** argv) {
     gw::signal_thread signals(
         [&] {
           if (forwarding) forwarding->reload();
+          std::string tls_why;
+          if (http.reload_tls(tls_why))
+            gw::log("info", "tls_reloaded", {{"certificate", flags.tls_cert}});
+          else
+            gw::log("error", "tls_reload_failed", {{"reason", tls_why}, {"kept", "previous certificate and key"}});
           if (!admission) return;
           std::string why;
           if (!admission->reload(why))
