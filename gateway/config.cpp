@@ -120,6 +120,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --read-timeout DURATION  a request (headers and body) must arrive within this of its
                            first byte, and a new connection send one (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
+  --max-pending-bytes SIZE body bytes of deliveries waiting for the store (journal or
+                           JetStream); one more gets 503 + Retry-After (default 64MiB; 0: none)
   --journal-busy-timeout DURATION  wait this long for another process's write lock on
                            the journal before answering 503 (default 2s)
   --store-timeout DURATION a delivery the store has not kept within this is answered 503
@@ -268,6 +270,8 @@ parse_result parse_command_line(int argc, char** argv, config& out, std::string&
       if (name == "--journal-busy-timeout") out.journal_busy_timeout = duration;
     } else if (name == "--max-body-size") {
       if (!parse_size(value, out.max_body_size) || out.max_body_size == 0) return bad("expected a size such as 1MiB");
+    } else if (name == "--max-pending-bytes") {
+      if (!parse_size(value, out.max_pending_bytes)) return bad("expected a size such as 64MiB (0: no bound)");
     } else if (name == "--message-capacity" || name == "--consent-capacity" || name == "--max-connections" ||
                name == "--threads" || name == "--journal-queue") {
       if (!parse_unsigned(value, number) || number == 0 || number > (std::uint64_t{1} << 30))

@@ -47,6 +47,7 @@ struct config {
   std::chrono::nanoseconds shutdown_delay = std::chrono::seconds{0};        // --shutdown-delay
   std::chrono::nanoseconds journal_busy_timeout = std::chrono::seconds{2};  // --journal-busy-timeout
   std::size_t journal_queue = 65536;  // appends waiting for the writer thread
+  std::size_t max_pending_bytes = std::size_t{64} << 20;  // --max-pending-bytes: bodies waiting for the store
   unsigned threads = 0;               // 0: one per core
   std::string tls_cert, tls_key;
   bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   route_options.path = flags.path;
   route_options.ready_pending_age = flags.ready_pending_age;
   route_options.refusal_logs_per_second = flags.refusal_log_rate;
+  route_options.max_pending_bytes = flags.max_pending_bytes;
   if (forwarding) route_options.more_metrics = [&forwarding](std::string& out) { forwarding->write_metrics(out); };
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
