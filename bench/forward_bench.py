@@ -104,6 +104,10 @@ def main():
         tmp = pathlib.Path(tmp)
         forward_secret = tmp / "forward.secret"
         forward_secret.write_text("whsec_" + base64.b64encode(os.urandom(32)).decode() + "\n")
+        forward_secret.chmod(0o600)  # the gateway refuses secret files others can read
+        secret_file = tmp / "secret.b64"
+        secret_file.write_text(secret + "\n")
+        secret_file.chmod(0o600)
         app = gb.Gateway(binary, tmp, ["--empty-server", "--threads", "1"])
         try:
             for row in ("max", "rate"):
@@ -113,7 +117,7 @@ def main():
                 deliveries = work / "deliveries.txt"
                 gb.write_deliveries(deliveries, count, f"{row[0]}{int(time.time())}", secret)
                 g = gb.Gateway(binary, work, [
-                    "--secret-file", str(SOURCE / "tests" / "fixtures" / "secret.b64"),
+                    "--secret-file", str(secret_file),
                     "--journal", str(work / "journal.sqlite"), "--keep", "0",
                     "--forward", f"http://127.0.0.1:{app.port}/webhooks/fiskil", "--forward-secret-file", str(forward_secret),
                     "--forward-concurrency", str(args.concurrency)])

@@ -65,8 +65,8 @@ else
 
   echo "The application the gateway forwards to (examples/app.py, Python's standard library), with"
   echo "a forwarding secret of its own (its output goes to \$TMP/app.log):"
-  echo "\$ echo \"whsec_\$(head -c 32 /dev/urandom | base64)\" > \$TMP/forward.secret"
-  echo "whsec_$(head -c 32 /dev/urandom | base64)" > "$TMP/forward.secret"
+  echo "\$ echo \"whsec_\$(head -c 32 /dev/urandom | base64)\" > \$TMP/forward.secret && chmod 600 \$TMP/forward.secret"
+  echo "whsec_$(head -c 32 /dev/urandom | base64)" > "$TMP/forward.secret" && chmod 600 "$TMP/forward.secret"
   echo "\$ python3 examples/app.py --secret-file \$TMP/forward.secret --listen 127.0.0.1:0"
   python3 examples/app.py --secret-file "$TMP/forward.secret" --listen 127.0.0.1:0 >"$work/app.log" 2>&1 &
   app_pid=$!
@@ -81,10 +81,13 @@ else
   forward_url=http://127.0.0.1:$app_port/fiskil
 
   echo
+  echo "The sample secrets, copied private (the gateway refuses a secret file others can read):"
+  echo "\$ install -m 600 tests/fixtures/secret.b64 tests/fixtures/secret_rotated.b64 \$TMP/"
+  install -m 600 tests/fixtures/secret.b64 tests/fixtures/secret_rotated.b64 "$TMP/"
   echo "The gateway, started as (its log goes to $work/gateway.log; here its first line, the address):"
-  echo "\$ fiskil-gateway --listen 127.0.0.1:0 --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 --journal \$TMP/journal.sqlite --forward $forward_url --forward-secret-file \$TMP/forward.secret"
+  echo "\$ fiskil-gateway --listen 127.0.0.1:0 --secret-file \$TMP/secret.b64 --secret-file \$TMP/secret_rotated.b64 --journal \$TMP/journal.sqlite --forward $forward_url --forward-secret-file \$TMP/forward.secret"
   coproc GATEWAY { exec "$build/gateway/fiskil-gateway" --listen 127.0.0.1:0 \
-      --secret-file tests/fixtures/secret.b64 --secret-file tests/fixtures/secret_rotated.b64 \
+      --secret-file "$TMP/secret.b64" --secret-file "$TMP/secret_rotated.b64" \
       --journal "$journal" --forward "$forward_url" --forward-secret-file "$TMP/forward.secret" \
       2>"$work/gateway.log"; }
   gateway_pid=$GATEWAY_PID

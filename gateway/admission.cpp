@@ -16,6 +16,7 @@
 
 #include "log.hpp"
 #include "metrics.hpp"
+#include "secret_file.hpp"
 
 namespace fiskil::gateway {
 
@@ -64,12 +65,6 @@ bool read_text(const std::string& path, std::string& out, std::string& error) {
   return true;
 }
 
-void wipe(std::string& text) noexcept {
-  volatile char* p = text.data();
-  for (std::size_t i = 0; i < text.size(); ++i) p[i] = 0;
-  text.clear();
-}
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n'))
     text.remove_prefix(1);
@@ -88,9 +83,9 @@ struct configuration {
 bool load_configuration(const admission_settings& settings, configuration& out, std::string& error) {
   for (const std::string& path : settings.secret_files) {
     std::string text;
-    if (!read_text(path, text, error)) return false;
+    if (!read_secret_file(path, text, error)) return false;
     const fw::result<fw::signing_key> key = fw::signing_key::from_base64(trim(text));
-    wipe(text);
+    wipe_secret(text);
     if (!key) {
       error = path + ": not a usable secret: " + key.error().message();
       return false;

@@ -95,7 +95,10 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
                            a registered consumer has not passed; with --nats, the
                            stream's max age, refused when shorter than that
   --nats URL[,URL...]      keep deliveries in NATS JetStream instead of the journal,
-                           shared by every gateway replica (docs/jetstream.md)
+                           shared by every gateway replica (docs/jetstream.md); put
+                           no credentials in it (they show in ps), use:
+  --nats-creds F           a NATS .creds file (user JWT and NKey seed), mode 0600
+  --nats-token-file F      a file holding the NATS token, mode 0600
   --stream NAME            the JetStream stream (default FISKIL), subjects fiskil.events.>
   --stream-replicas N      replicas of the stream and the consent bucket: 1, 3 or 5
                            (default 3 when the server's cluster has three or more
@@ -117,6 +120,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --read-timeout DURATION  a request (headers and body) must arrive within this of its
                            first byte, and a new connection send one (default 10s)
   --journal-queue N        deliveries waiting for the journal writer; more get 503 (default 65536)
+  --max-pending-bytes SIZE body bytes of deliveries waiting for the store (journal or
+                           JetStream); one more gets 503 + Retry-After (default 64MiB; 0: none)
   --journal-busy-timeout DURATION  wait this long for another process's write lock on
                            the journal before answering 503 (default 2s)
   --journal-wal-limit SIZE the journal's WAL stays under about this: checkpoints run beside
@@ -129,8 +134,8 @@ usage: fiskil-gateway --secret-file F [--secret-file F2 ...] [options]
   --shutdown-delay DURATION  on SIGTERM, /readyz fails for this long before the listener
                            closes (default 0s)
   --threads N              I/O threads (default: one per core)
-  --tls-cert F --tls-key F serve HTTPS with this PEM certificate chain and key (builds
-                           with -Dcrypto=openssl only; otherwise use a TLS terminator)
+  --tls-cert F --tls-key F serve HTTPS (TLS 1.2 and later) with this PEM certificate
+                           chain and key (SIGHUP re-reads them)
   --idle-timeout DURATION  a keep-alive connection idle this long between requests is
                            closed (default 60s)
   --refusal-log-rate N     delivery_refused log lines per second per outcome; the rest are
@@ -243,6 +248,12 @@ parse_result parse_flags(const std::vector<std::string>& args, config& out, std:
       if (value.empty()) return bad("expected URL[,URL...]");
       out.storage = "nats";
       out.nats_url = value;
+    } else if (name == "--nats-creds") {
+      if (value.empty()) return bad("expected a .creds file");
+      out.nats_creds = value;
+    } else if (name == "--nats-token-file") {
+      if (value.empty()) return bad("expected a file");
+      out.nats_token_file = value;
     } else if (name == "--stream" || name == "--consent-bucket") {
       const bool valid = !value.empty() && value.size() <= 200 &&
                          std::all_of(value.begin(), value.end(), [](char c) {
@@ -283,6 +294,8 @@ parse_result parse_flags(const std::vector<std::string>& args, config& out, std:
       if (!parse_size(value, out.journal_wal_limit) || out.journal_wal_limit < 256 * 1024 ||
           out.journal_wal_limit > (std::size_t{1} << 40))
         return bad("expected a size from 256KiB to 1TiB, such as 64MiB");
+    } else if (name == "--max-pending-bytes") {
+      if (!parse_size(value, out.max_pending_bytes)) return bad("expected a size such as 64MiB (0: no bound)");
     } else if (name == "--message-capacity" || name == "--consent-capacity" || name == "--max-connections" ||
                name == "--threads" || name == "--journal-queue") {
       if (!parse_unsigned(value, number) || number == 0 || number > (std::uint64_t{1} << 30))
@@ -359,6 +372,15 @@ parse_result finish_config(config& out, std::string& message) {
     return parse_result::error;
   }
   return parse_result::run;
+}
+
+std::vector<const std::string*> secret_paths(const config& c) {
+  std::vector<const std::string*> paths;
+  for (const std::string& path : c.secret_files) paths.push_back(&path);
+  if (!c.forward.secret_file.empty()) paths.push_back(&c.forward.secret_file);
+  if (!c.nats_creds.empty()) paths.push_back(&c.nats_creds);
+  if (!c.nats_token_file.empty()) paths.push_back(&c.nats_token_file);
+  return paths;
 }
 
 }  // namespace fiskil::gateway

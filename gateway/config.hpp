@@ -26,6 +26,8 @@ struct config {
   std::string journal = "fiskil-journal.sqlite";  // ":memory:" keeps nothing across restarts
   std::string storage = "sqlite";                 // which storage backend (see storage_factory.hpp)
   std::string nats_url;                           // --nats URL selects the JetStream backend
+  std::string nats_creds;                         // --nats-creds: a NATS .creds file (JWT and seed)
+  std::string nats_token_file;                    // --nats-token-file: a file holding the NATS token
   std::string stream = "FISKIL";                  // --stream: the JetStream stream
   int consent_bucket_replicas = 1;               // --consent-bucket-replicas (0: as the stream)
   int stream_replicas = 0;                        // --stream-replicas: of the stream and the consent bucket (0: 3 on a cluster of 3+, else refuse)
@@ -46,6 +48,7 @@ struct config {
   std::chrono::nanoseconds journal_busy_timeout = std::chrono::seconds{2};  // --journal-busy-timeout
   std::size_t journal_queue = 65536;  // appends waiting for the writer thread
   std::size_t journal_wal_limit = std::size_t{64} << 20;  // --journal-wal-limit
+  std::size_t max_pending_bytes = std::size_t{64} << 20;  // --max-pending-bytes: bodies waiting for the store
   unsigned threads = 0;               // 0: one per core
   std::string tls_cert, tls_key;
   bool empty_server = false;          // benchmark floor: answer 200 to every POST, no receiver, no journal
@@ -89,6 +92,12 @@ bool parse_duration(const std::string& text, std::chrono::nanoseconds& out);
 // retention (max_age + max_future_skew) and a minute's margin, so that warm
 // start reloads every id a provider may still retry.
 std::chrono::nanoseconds keep_floor(const config& c);
+
+// secret_paths lists every secret file flag's file name (--secret-file,
+// --forward-secret-file, --nats-creds, --nats-token-file), each read with
+// read_secret_file. The pointers live
+// as long as c.
+std::vector<const std::string*> secret_paths(const config& c);
 
 // format_duration writes a duration the way the flags take it (7d, 71m, 10s).
 std::string format_duration(std::chrono::nanoseconds d);

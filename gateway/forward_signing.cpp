@@ -2,19 +2,13 @@
 // SPDX-License-Identifier: MIT
 #include "forward_signing.hpp"
 
-#include <cstdio>
+#include "secret_file.hpp"
 
 namespace fiskil::gateway {
 
 namespace fw = ::fiskil::webhooks;
 
 namespace {
-
-void wipe(std::string& text) noexcept {
-  volatile char* p = text.data();
-  for (std::size_t i = 0; i < text.size(); ++i) p[i] = 0;
-  text.clear();
-}
 
 std::string_view trim(std::string_view text) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
@@ -41,27 +35,11 @@ std::optional<fw::signing_key> forward_key(std::string_view secret, std::string&
 }
 
 std::optional<fw::signing_key> forward_key_from_file(const std::string& path, std::string& error) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    error = path + ": cannot open";
-    return std::nullopt;
-  }
   std::string text;
-  char chunk[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0 && text.size() <= (std::size_t{1} << 16))
-    text.append(chunk, n);
-  for (char& c : chunk) *static_cast<volatile char*>(&c) = 0;
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed || text.size() > (std::size_t{1} << 16)) {
-    wipe(text);
-    error = path + (failed ? ": read error" : ": larger than 64 KiB");
-    return std::nullopt;
-  }
+  if (!read_secret_file(path, text, error)) return std::nullopt;
   std::string why;
   std::optional<fw::signing_key> key = forward_key(text, why);
-  wipe(text);
+  wipe_secret(text);
   if (!key) error = path + ": " + why;
   return key;
 }

@@ -21,8 +21,8 @@ namespace fiskil::gateway {
 // decoded bytes. On failure, error says why (never the secret).
 std::optional<::fiskil::webhooks::signing_key> forward_key(std::string_view secret, std::string& error);
 
-// forward_key_from_file reads, trims and wipes the file's text, then
-// forward_key.
+// forward_key_from_file reads the file with read_secret_file (refused when
+// group- or world-accessible), then forward_key; the text is wiped.
 std::optional<::fiskil::webhooks::signing_key> forward_key_from_file(const std::string& path, std::string& error);
 
 // standard_signature is the webhook-signature header value: "v1," and the

@@ -777,12 +777,38 @@ std::unique_ptr<jetstream_store> jetstream_store::open(const jetstream_options& 
 
   std::vector<const char*> urls;
   for (const std::string& s : servers) urls.push_back(s.c_str());
-  natsStatus s = natsOptions_Create(&p->nopts);
-  if (s == NATS_OK) s = natsOptions_SetServers(p->nopts, urls.data(), static_cast<int>(urls.size()));
-  if (s == NATS_OK) s = natsOptions_SetName(p->nopts, "fiskil-gateway");
+  // The servers, the credentials and the connect timeout, for the probe and
+  // for the connection.
+  const auto common = [&](natsOptions*& o) {
+    natsStatus st = natsOptions_Create(&o);
+    if (st == NATS_OK) st = natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
+    if (st == NATS_OK) st = natsOptions_SetName(o, "fiskil-gateway");
+    if (st == NATS_OK && !options.creds_file.empty())
+      st = natsOptions_SetUserCredentialsFromFiles(o, options.creds_file.c_str(), nullptr);
+    if (st == NATS_OK && !options.token.empty()) st = natsOptions_SetToken(o, options.token.c_str());
+    if (st == NATS_OK) st = natsOptions_SetTimeout(o, 2000);
+    return st;
+  };
+  // A probe without retries: a server that answers but refuses the
+  // credentials is a start-up error (with retries, the client would only
+  // say that no server is available).
+  {
+    natsOptions* probe_options = nullptr;
+    natsConnection* probe = nullptr;
+    natsStatus ps = common(probe_options);
+    if (ps == NATS_OK) ps = natsConnection_Connect(&probe, probe_options);
+    if (probe != nullptr) natsConnection_Destroy(probe);
+    natsOptions_Destroy(probe_options);
+    if (ps == NATS_CONNECTION_AUTH_FAILED || ps == NATS_NOT_PERMITTED) {
+      error = "NATS refused the credentials (--nats-creds, --nats-token-file or the --nats URL's): " + nats_error(ps);
+      return nullptr;
+    }
+  }
+  natsStatus s = common(p->nopts);
+  for (char& c : p->options.token) *static_cast<volatile char*>(&c) = 0;
+  p->options.token.clear();
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(p->nopts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(p->nopts, 250);
-  if (s == NATS_OK) s = natsOptions_SetTimeout(p->nopts, 2000);
   if (s == NATS_OK) s = natsOptions_SetPingInterval(p->nopts, 2000);
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(p->nopts, 3);
   // Almost no buffering while reconnecting: a publish during an outage fails

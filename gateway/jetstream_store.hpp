@@ -24,6 +24,12 @@ struct jetstream_options {
   // (nats://host:4222,nats://other:4222); the client picks one and fails
   // over to the others.
   std::string servers = "nats://127.0.0.1:4222";
+  // creds_file: a .creds file (user JWT and NKey seed) that the client reads
+  // at each connect (natsOptions_SetUserCredentialsFromFiles); empty: none.
+  std::string creds_file;
+  // token: the authentication token (natsOptions_SetToken); empty: none.
+  // The caller wipes its copy; open wipes the store's.
+  std::string token;
   // stream is the stream's name; created when missing, checked otherwise.
   std::string stream = "FISKIL";
   // subject_prefix: deliveries go to <prefix>.<event name>, unknown event

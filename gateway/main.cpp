@@ -24,6 +24,7 @@
 #include "metrics.hpp"
 #include "reload.hpp"
 #include "routes.hpp"
+#include "secret_file.hpp"
 #include "server.hpp"
 #include "signals.hpp"
 #include "storage_factory.hpp"
@@ -53,12 +54,13 @@ int main(int argc, char** argv) {
   }
   gw::set_log_level(flags.log_level);
   gw::set_log_format(flags.log_format);
-  if (!flags.tls_cert.empty() && !gw::server::tls_available()) {
-    std::fprintf(stderr,
-                 "fiskil-gateway: --tls-cert: this build serves plain HTTP only (HTTPS needs the OpenSSL 3 "
-                 "backend: meson setup -Dcrypto=openssl); or put a TLS terminator in front (docs/gateway.md, "
-                 "\"TLS\")\n");
-    return 64;
+  // Secret files that other users may read are refused before anything
+  // starts (SIGHUP later logs the refusal and keeps the old secret).
+  for (const std::string* path : gw::secret_paths(flags)) {
+    if (gw::secret_file_exposed(*path, message)) {
+      std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());
+      return 64;
+    }
   }
 
   std::string raised;
@@ -122,7 +124,7 @@ int main(int argc, char** argv) {
                [&admission](const gw::config& next, std::string& error) {
                  return !admission || admission->reload_files(next.secret_files, next.allow, next.allow_files, error);
                }});
-  // TLS certificate reload ("sec"): add its step here, keys {"tls-cert", "tls-key"}.
+  // The TLS step (keys tls-cert, tls-key) is added once the server exists.
   reloads.add({"log level", {"log-level"}, [](const gw::config& next, std::string&) {
                  return gw::set_log_level(next.log_level);
                }});
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
     if (forwarding) forwarding->write_metrics(out);
     reloads.write_metrics(out);
   };
+  route_options.max_pending_bytes = flags.max_pending_bytes;
   gw::routes handler(route_options, admission.get(), store.get(), flights.get(), counters);
   gw::server_options options;
   options.host = flags.listen_host;
@@ -150,6 +153,17 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     gw::server http(options, handler, counters);
+    // The certificate and key: new connections get the new pair; a pair that
+    // fails to load keeps the old one (logged here, not failing the reload).
+    reloads.add({"tls", {"tls-cert", "tls-key"}, [&http, &flags](const gw::config&, std::string&) {
+                   if (flags.tls_cert.empty()) return true;
+                   std::string why;
+                   if (http.reload_tls(why))
+                     gw::log("info", "tls_reloaded", {{"certificate", flags.tls_cert}});
+                   else
+                     gw::log("error", "tls_reload_failed", {{"reason", why}, {"kept", "previous certificate and key"}});
+                   return true;
+                 }});
     std::string bound;
     if (!http.listen(bound, message)) {
       std::fprintf(stderr, "fiskil-gateway: %s\n", message.c_str());

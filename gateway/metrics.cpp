@@ -105,6 +105,11 @@ void metrics::write(std::string& out) const {
   append_metric(out, "fiskil_gateway_tls_handshake_failures_total", "counter",
                 "TLS handshakes that failed or did not finish within --read-timeout.",
                 tls_handshake_failures_.load(std::memory_order_relaxed));
+  if (const std::int64_t expiry = tls_expiry_.load(std::memory_order_relaxed); expiry != 0) {
+    append_metric_header(out, "fiskil_gateway_tls_certificate_expiry_timestamp_seconds", "gauge",
+                         "When the served TLS certificate expires (its notAfter), in seconds since the Unix epoch.");
+    out += "fiskil_gateway_tls_certificate_expiry_timestamp_seconds " + std::to_string(expiry) + "\n";
+  }
   append_metric(out, "fiskil_gateway_bad_requests_total", "counter",
                 "Requests refused by the HTTP layer (malformed, headers too large, body too large, no length).",
                 bad_requests_.load(std::memory_order_relaxed));

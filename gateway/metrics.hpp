@@ -52,6 +52,8 @@ class metrics {
   void idle_close() noexcept { idle_closes_.fetch_add(1, std::memory_order_relaxed); }
   void tls_handshake_failure() noexcept { tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed); }
   void bad_request() noexcept { bad_requests_.fetch_add(1, std::memory_order_relaxed); }
+  // tls_certificate_expiry sets the served certificate's notAfter (Unix seconds; 0: no TLS).
+  void tls_certificate_expiry(std::int64_t seconds) noexcept { tls_expiry_.store(seconds, std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t open_connections() const noexcept {
     return open_connections_.load(std::memory_order_relaxed);
   }
@@ -73,6 +75,7 @@ class metrics {
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::uint64_t> refused_connections_{0}, read_timeouts_{0}, bad_requests_{0};
   std::atomic<std::uint64_t> idle_closes_{0}, tls_handshake_failures_{0};
+  std::atomic<std::int64_t> tls_expiry_{0};
   histogram request_latency_;
 };
 

@@ -118,6 +118,12 @@ void routes::handle(const http_request_view& request, std::function<void(http_re
   if (store_ != nullptr) store_->write_metrics(reply.body);
   if (flights_ != nullptr) flights_->write_metrics(reply.body);
   if (options_.more_metrics) options_.more_metrics(reply.body);
+  append_metric(reply.body, "fiskil_gateway_store_pending_bytes", "gauge",
+                "Body bytes of deliveries handed to the store and not yet answered by it (--max-pending-bytes).",
+                pending_bytes_.load(std::memory_order_relaxed));
+  append_metric(reply.body, "fiskil_gateway_pending_bytes_refusals_total", "counter",
+                "Deliveries answered 503 because the store already held --max-pending-bytes of bodies.",
+                pending_bytes_refused_.load(std::memory_order_relaxed));
   return respond(std::move(reply));
 }
 
@@ -204,6 +210,21 @@ void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
   }
   if (!v->accepted) return answer(a, *v);
 
+  // The memory bound: the bodies the store holds, in bytes.
+  const std::size_t size = v->rec.body.size();
+  if (options_.max_pending_bytes != 0) {
+    std::size_t held = pending_bytes_.load(std::memory_order_relaxed);
+    do {
+      if (held + size > options_.max_pending_bytes) {
+        pending_bytes_refused_.fetch_add(1, std::memory_order_relaxed);
+        admission_->settle(*v, stored::unavailable);
+        v->error = "the gateway holds --max-pending-bytes of deliveries waiting for the store; retry";
+        return answer(a, *v);
+      }
+    } while (!pending_bytes_.compare_exchange_weak(held, held + size, std::memory_order_relaxed));
+  } else {
+    pending_bytes_.fetch_add(size, std::memory_order_relaxed);
+  }
   record rec = std::move(v->rec);
   v->rec.message_id = rec.message_id;  // kept for settle() and the log
   v->rec.consent_id = rec.consent_id;
@@ -216,7 +237,10 @@ void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
         if (!how) v->error = "the store did not keep the delivery within --store-timeout";
         answer(a, *v);
       });
-  store_->append(std::move(rec), [flights = flights_, t](stored what) { flights->settle(t, what); });
+  store_->append(std::move(rec), [this, flights = flights_, t, size](stored what) {
+    pending_bytes_.fetch_sub(size, std::memory_order_relaxed);
+    flights->settle(t, what);
+  });
 }
 
 }  // namespace fiskil::gateway

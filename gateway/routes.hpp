@@ -62,6 +62,10 @@ struct routes_options {
   std::chrono::nanoseconds ready_pending_age = std::chrono::seconds{3};
   // refusal_logs_per_second bounds the delivery_refused lines per outcome.
   std::size_t refusal_logs_per_second = 10;
+  // max_pending_bytes bounds the body bytes of deliveries handed to the
+  // store and not yet answered by it (queued, being written or published);
+  // one more is answered 503 with Retry-After. 0: no bound.
+  std::size_t max_pending_bytes = std::size_t{64} << 20;
   // more_metrics, when set, appends to /metrics (the forwarder's).
   std::function<void(std::string&)> more_metrics;
 };
@@ -111,6 +115,8 @@ class routes {
   metrics& metrics_;
   refusal_log refusals_;
   std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> pending_bytes_{0};       // bodies the store holds (max_pending_bytes)
+  std::atomic<std::uint64_t> pending_bytes_refused_{0};
 };
 
 }  // namespace fiskil::gateway

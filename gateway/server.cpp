@@ -35,6 +35,9 @@
 #include "reply_queue.hpp"
 #include "thread_name.hpp"
 #include "routes.hpp"
+#if FISKIL_GATEWAY_TLS
+#include "tls_context.hpp"
+#endif
 
 namespace fiskil::gateway {
 
@@ -109,8 +112,26 @@ class session : public reply_target, public std::enable_shared_from_this<session
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::begin, shared_from_this()));
   }
 
+  // hold keeps context (the TLS context the stream was made with) alive as
+  // long as the session.
+  void hold(std::shared_ptr<void> context) { held_ = std::move(context); }
+
  private:
   tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
+  std::string peer_text() const {
+    if (peer_size_ == 4) {
+      net::ip::address_v4::bytes_type b{};
+      std::copy_n(peer_.begin(), 4, b.begin());
+      return net::ip::make_address_v4(b).to_string();
+    }
+    if (peer_size_ == 16) {
+      net::ip::address_v6::bytes_type b{};
+      std::copy_n(peer_.begin(), 16, b.begin());
+      return net::ip::make_address_v6(b).to_string();
+    }
+    return "unknown";
+  }
 
   void begin() {
     if constexpr (std::is_same_v<Stream, tcp_stream>) {
@@ -125,6 +146,7 @@ class session : public reply_target, public std::enable_shared_from_this<session
                               [self = shared_from_this()](beast::error_code ec) {
                                 if (ec) {
                                   self->s_.counters.tls_handshake_failure();
+                                  note_tls_handshake_failure(self->peer_text(), ec.message());
                                   return self->close();
                                 }
                                 self->read();
@@ -312,6 +334,7 @@ class session : public reply_target, public std::enable_shared_from_this<session
   bool counted_ = false;
   std::array<char, 4096> discard_{};
   std::size_t drained_ = 0;
+  std::shared_ptr<void> held_;  // the TLS context, see hold()
 };
 
 // refusal answers one connection over --max-connections with 503 and closes it.
@@ -368,8 +391,12 @@ struct server::impl {
       } else {
         s.connections.fetch_add(1);
 #if FISKIL_GATEWAY_TLS
-        if (tls && l.role != listener_role::admin) {
-          std::make_shared<session<beast::ssl_stream<tcp_stream>>>(std::move(socket), s, l.role, *tls)->start();
+        if (tls_on && l.role != listener_role::admin) {
+          std::shared_ptr<net::ssl::context> context = tls.current();
+          auto made = std::make_shared<session<beast::ssl_stream<tcp_stream>>>(std::move(socket), s, l.role,
+                                                                                      *context);
+          made->hold(std::move(context));
+          made->start();
           return accept(l);
         }
 #endif
@@ -438,7 +465,8 @@ struct server::impl {
 
   shared s;
 #if FISKIL_GATEWAY_TLS
-  std::optional<net::ssl::context> tls;  // set with --tls-cert
+  tls_context tls;      // with --tls-cert; SIGHUP replaces its context
+  bool tls_on = false;
 #endif
   net::io_context ioc;
   reply_queue replies{ioc};  // destroyed before ioc, whose handlers it posted
@@ -461,20 +489,9 @@ bool server::tls_available() noexcept { return FISKIL_GATEWAY_TLS != 0; }
 bool server::listen(std::string& bound, std::string& error) {
   if (!impl_->s.options.tls_cert.empty()) {
 #if FISKIL_GATEWAY_TLS
-    beast::error_code ec;
-    net::ssl::context& tls = impl_->tls.emplace(net::ssl::context::tls_server);
-    tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
-    tls.use_certificate_chain_file(impl_->s.options.tls_cert, ec);
-    if (ec) {
-      error = "--tls-cert " + impl_->s.options.tls_cert + ": " + ec.message();
-      return false;
-    }
-    tls.use_private_key_file(impl_->s.options.tls_key, net::ssl::context::pem, ec);
-    if (ec) {
-      error = "--tls-key " + impl_->s.options.tls_key + ": " + ec.message();
-      return false;
-    }
+    if (!impl_->tls.load(impl_->s.options.tls_cert, impl_->s.options.tls_key, error)) return false;
+    impl_->tls_on = true;
+    impl_->s.counters.tls_certificate_expiry(impl_->tls.expiry());
 #else
     error = "--tls-cert: this build serves plain HTTP only";
     return false;
@@ -485,6 +502,17 @@ bool server::listen(std::string& bound, std::string& error) {
       !impl_->open(impl_->admin, "--admin-listen", impl_->s.options.admin_host, impl_->s.options.admin_port,
                    impl_->admin_bound, error))
     return false;
+  return true;
+}
+
+bool server::reload_tls(std::string& error) {
+#if FISKIL_GATEWAY_TLS
+  if (!impl_->tls_on) return true;
+  if (!impl_->tls.load(impl_->s.options.tls_cert, impl_->s.options.tls_key, error)) return false;
+  impl_->s.counters.tls_certificate_expiry(impl_->tls.expiry());
+#else
+  (void)error;
+#endif
   return true;
 }
 

@@ -54,13 +54,18 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // tls_available says whether this build can serve HTTPS (it needs
-  // OpenSSL's libssl, so the -Dcrypto=openssl backend).
+  // tls_available says whether this build can serve HTTPS (both crypto
+  // backends can: each with its own libssl).
   static bool tls_available() noexcept;
 
   // listen loads the TLS certificate and key when given, binds and listens. Returns false and sets error on failure;
   // bound is then "HOST:PORT" as bound (the port chosen when 0 was asked).
   bool listen(std::string& bound, std::string& error);
+
+  // reload_tls re-reads --tls-cert and --tls-key (SIGHUP): new connections
+  // use the new pair, open ones keep theirs. On failure error says why and
+  // the pair in service is kept. True without TLS.
+  bool reload_tls(std::string& error);
 
   // admin_bound is the admin listener's "HOST:PORT" as bound once listen()
   // returned true; empty without admin_host.

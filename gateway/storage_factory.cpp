@@ -6,6 +6,8 @@
 
 #include "journal.hpp"
 #include "log.hpp"
+#include "secret_file.hpp"
+#include "url_redaction.hpp"
 #if FISKIL_GATEWAY_NATS
 #include "forward_client.hpp"
 #include "forward_jetstream.hpp"
@@ -27,6 +29,39 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
 #if FISKIL_GATEWAY_NATS
   jetstream_options options;
   options.servers = flags.nats_url;
+  if (url_has_credentials(flags.nats_url))
+    log("warn", "nats_url_credentials",
+        {{"nats", redact_url_credentials(flags.nats_url)},
+         {"detail", "credentials inside --nats URLs show up in ps and /proc; use --nats-creds or --nats-token-file"}});
+  // Both files through the one secret reader: refused when others can read
+  // them. The .creds file is read again by the client at each connect.
+  if (!flags.nats_creds.empty()) {
+    std::string text;
+    if (!read_secret_file(flags.nats_creds, text, error)) {
+      error = "--nats-creds " + error;
+      return nullptr;
+    }
+    const bool empty = text.find_first_not_of(" \t\r\n") == std::string::npos;
+    wipe_secret(text);
+    if (empty) {
+      error = "--nats-creds " + flags.nats_creds + ": empty";
+      return nullptr;
+    }
+    options.creds_file = flags.nats_creds;
+  }
+  if (!flags.nats_token_file.empty()) {
+    if (!read_secret_file(flags.nats_token_file, options.token, error)) {
+      error = "--nats-token-file " + error;
+      return nullptr;
+    }
+    while (!options.token.empty() && (options.token.back() == '\n' || options.token.back() == '\r' ||
+                                      options.token.back() == ' ' || options.token.back() == '\t'))
+      options.token.pop_back();
+    if (options.token.empty()) {
+      error = "--nats-token-file " + flags.nats_token_file + ": empty";
+      return nullptr;
+    }
+  }
   options.stream = flags.stream;
   options.replicas = flags.stream_replicas;
   options.consent_bucket_replicas = flags.consent_bucket_replicas;
@@ -44,8 +79,11 @@ std::unique_ptr<storage> make_storage(const config& flags, std::string& error) {
     return nullptr;
   }
   options.max_age = flags.keep;
-  options.log = [](const std::string& line) { log("info", "jetstream", {{"detail", line}}); };
-  return jetstream_store::open(options, error);
+  options.log = [](const std::string& line) { log("info", "jetstream", {{"detail", redact_url_credentials(line)}}); };
+  std::unique_ptr<storage> store = jetstream_store::open(options, error);
+  wipe_secret(options.token);
+  if (!store) error = redact_url_credentials(error);
+  return store;
 #else
   error = "--nats: this build of fiskil-gateway has no NATS JetStream store (libnats-dev was not found)";
   return nullptr;

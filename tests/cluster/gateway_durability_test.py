@@ -51,7 +51,7 @@ def ready(g):
 def refused(workdir, *args):
     """Runs the gateway expecting it to refuse to start: (exit code, stderr)."""
     command = [harness.GATEWAY, "--listen", "127.0.0.1:0", "--journal", os.path.join(workdir, "unused.sqlite"),
-               "--secret-file", str(harness.FIXTURES / "secret.b64")] + list(args)
+               "--secret-file", str(harness.SECRET_FILE)] + list(args)
     proc = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:

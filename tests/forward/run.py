@@ -33,7 +33,7 @@ SECRET = bytes(range(1, 33))  # the forwarding secret's bytes
 def write_secret(tmp, whsec=True):
     path = pathlib.Path(tmp) / "forward.secret"
     text = base64.b64encode(SECRET).decode()
-    path.write_text(("whsec_" + text if whsec else text) + "\n")
+    harness.write_private(path, ("whsec_" + text if whsec else text) + "\n")
     return path
 
 
@@ -391,17 +391,17 @@ def test_commands(tmp):
         out = subprocess.run([harness.GATEWAY, "journal", "status", "--journal", str(pathlib.Path(tmp) / "none")],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode == 1, f"status of a missing journal: {out.returncode}")
-        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--forward",
+        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.SECRET_FILE), "--forward",
                               app.url, "--listen", "127.0.0.1:0", "--journal", str(pathlib.Path(tmp) / "j2")],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode != 0 and "forward-secret-file" in out.stderr, "--forward without a secret file started")
-        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--forward",
+        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.SECRET_FILE), "--forward",
                               "https://x/", "--forward-secret-file", str(write_secret(tmp)), "--forward-ca-file",
                               str(pathlib.Path(tmp) / "missing.pem"), "--listen", "127.0.0.1:0", "--journal",
                               str(pathlib.Path(tmp) / "j3")],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode != 0 and "--forward-ca-file" in out.stderr, "--forward-ca-file missing.pem accepted")
-        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.FIXTURES / "secret.b64"), "--forward",
+        out = subprocess.run([harness.GATEWAY, "--secret-file", str(harness.SECRET_FILE), "--forward",
                               "ftp://x/", "--forward-secret-file", str(write_secret(tmp)), "--listen",
                               "127.0.0.1:0", "--journal", str(pathlib.Path(tmp) / "j3")],
                              capture_output=True, text=True, timeout=30)

@@ -14,9 +14,11 @@ import http.client
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -24,6 +26,25 @@ GATEWAY = os.environ.get("FISKIL_GATEWAY", "")
 FIXTURES = pathlib.Path(os.environ.get("FISKIL_FIXTURES", pathlib.Path(__file__).resolve().parents[1] / "fixtures"))
 SECRET = (FIXTURES / "secret.b64").read_text().strip()
 SECRET_ROTATED = (FIXTURES / "secret_rotated.b64").read_text().strip()
+
+
+def write_private(path, text):
+    """Writes a secret file as an operator must: mode 0600 (the gateway
+    refuses a secret file that its group or others can read). Returns path."""
+    path = pathlib.Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its mode otherwise
+    return path
+
+
+# The fixture secrets as 0600 copies (git checks files out 0644), in a
+# directory removed at exit.
+_secret_dir = tempfile.mkdtemp(prefix="fiskil-secrets-")
+atexit.register(shutil.rmtree, _secret_dir, True)
+SECRET_FILE = write_private(pathlib.Path(_secret_dir) / "secret.b64", SECRET + "\n")
+SECRET_ROTATED_FILE = write_private(pathlib.Path(_secret_dir) / "secret_rotated.b64", SECRET_ROTATED + "\n")
 
 _running = []
 
@@ -147,7 +168,7 @@ class Gateway:
         self.workdir = pathlib.Path(workdir)
         self.journal = self.workdir / journal if journal != ":memory:" else journal
         if secrets is None:
-            secrets = [FIXTURES / "secret.b64", FIXTURES / "secret_rotated.b64"]
+            secrets = [SECRET_FILE, SECRET_ROTATED_FILE]
         command = [GATEWAY, "--listen", listen, "--journal", str(self.journal)]
         for s in secrets:
             command += ["--secret-file", str(s)]

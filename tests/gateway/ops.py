@@ -28,7 +28,7 @@ from harness import Gateway, check, delivery, expect  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "contrib" / "fiskil-gateway.toml"
-SECRET_FILE = harness.FIXTURES / "secret.b64"
+SECRET_FILE = harness.SECRET_FILE  # an owner-only copy: the gateway refuses secret files others can read
 
 
 def refused(tmp, *args):
@@ -56,7 +56,7 @@ def test_config(tmp):
     good.write_text(f'''# a comment
 listen = "127.0.0.1:0"
 path = "/from/file"
-secret-file = ["{SECRET_FILE}", "{harness.FIXTURES / 'secret_rotated.b64'}"]
+secret-file = ["{SECRET_FILE}", "{harness.SECRET_ROTATED_FILE}"]
 journal = "{tmp / 'file.sqlite'}"
 max-body-size = "2KiB"
 max-connections = 64
@@ -209,7 +209,7 @@ def reload_and_wait(g, event, count):
 
 def test_reload(tmp):
     tmp = pathlib.Path(tmp)
-    rotated = harness.FIXTURES / "secret_rotated.b64"
+    rotated = harness.SECRET_ROTATED_FILE
     conf = tmp / "gateway.toml"
 
     def write(secret, level="info", connections=64, extra=""):

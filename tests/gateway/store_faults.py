@@ -225,7 +225,7 @@ def test_identity(tmp):
 
 def test_retention(tmp):
     tmp = pathlib.Path(tmp)
-    r = subprocess.run([harness.GATEWAY, "--listen", "127.0.0.1:0", "--secret-file", str(harness.FIXTURES / "secret.b64"),
+    r = subprocess.run([harness.GATEWAY, "--listen", "127.0.0.1:0", "--secret-file", str(harness.SECRET_FILE),
                         "--journal", str(tmp / "j.sqlite"), "--keep", "1s"],
                        capture_output=True, text=True, timeout=30, cwd=tmp)
     check(r.returncode == 64 and "--keep 1s" in r.stderr and "71m" in r.stderr,
