@@ -102,8 +102,8 @@ def outcome_counts(port):
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     counts = {}
     for outcome in ("accepted", "duplicate"):
-        prefix = 'fiskil_gateway_deliveries_total{outcome="%s"} ' % outcome
-        counts[outcome] = int(float(next((l[len(prefix):] for l in text.splitlines() if l.startswith(prefix)), "0")))
+        prefix = 'fiskil_gateway_deliveries_total{outcome="%s",' % outcome  # summed over event and key
+        counts[outcome] = int(sum(float(l.rpartition(" ")[2]) for l in text.splitlines() if l.startswith(prefix)))
     return counts
 
 
