@@ -71,7 +71,7 @@ void histogram::write(std::string& out, std::string_view name, std::string_view 
 }
 
 void metrics::write(std::string& out) const {
-  // Every outcome has its unlabelled (none, none) sample, zero or not, so
+  // Every outcome has its event="none",key="none" sample, zero or not, so
   // that rates over outcomes exist from the start; other combinations appear
   // once counted.
   append_metric_header(out, "fiskil_gateway_deliveries_total", "counter",
@@ -81,16 +81,21 @@ void metrics::write(std::string& out) const {
   for (std::size_t o = 0; o < outcome_names_.size() && o < max_outcomes; ++o) {
     for (std::size_t e = 0; e <= max_events; ++e) {
       if (e > event_names_.size()) break;
-      for (std::size_t k = 0; k <= max_keys; ++k) {
+      for (std::size_t k = 0; k < key_slots; ++k) {
         const std::uint64_t value =
-            deliveries_[(o * (max_events + 1) + e) * (max_keys + 1) + k].load(std::memory_order_relaxed);
+            deliveries_[(o * (max_events + 1) + e) * key_slots + k].load(std::memory_order_relaxed);
         if (value == 0 && (e != 0 || k != 0)) continue;
         std::string labels = "{outcome=\"";
         labels += outcome_names_[o];
         labels += "\",event=\"";
         labels += e == 0 ? std::string_view("none") : event_names_[e - 1];
         labels += "\",key=\"";
-        labels += k == 0 ? std::string("none") : std::to_string(k - 1);
+        if (k == 0)
+          labels += "none";
+        else if (k == key_slots - 1)
+          labels += std::to_string(max_keys) + "+";
+        else
+          labels += std::to_string(k - 1);
         labels += "\"}";
         sample(out, "fiskil_gateway_deliveries_total", labels, value);
       }

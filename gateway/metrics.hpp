@@ -45,14 +45,14 @@ class metrics {
 
   // delivery counts one answered delivery in fiskil_gateway_deliveries_total
   // by outcome, event type and secret index (none: not authentic or not
-  // parsed). Indexes past the limits are not counted; an event or key past
-  // them is counted as none.
+  // parsed). An outcome or event past the limits is not counted; secrets at
+  // index max_keys and after share one label, "8+".
   void delivery(std::size_t outcome, std::optional<std::size_t> event = std::nullopt,
                 std::optional<std::size_t> key = std::nullopt) noexcept {
-    if (outcome >= max_outcomes) return;
-    const std::size_t e = event && *event < max_events ? *event + 1 : 0;
-    const std::size_t k = key && *key < max_keys ? *key + 1 : 0;
-    deliveries_[(outcome * (max_events + 1) + e) * (max_keys + 1) + k].fetch_add(1, std::memory_order_relaxed);
+    if (outcome >= max_outcomes || (event && *event >= max_events)) return;
+    const std::size_t e = event ? *event + 1 : 0;
+    const std::size_t k = key ? (*key < max_keys ? *key + 1 : key_slots - 1) : 0;
+    deliveries_[(outcome * (max_events + 1) + e) * key_slots + k].fetch_add(1, std::memory_order_relaxed);
   }
   void connection_opened() noexcept { open_connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() noexcept { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
@@ -71,8 +71,10 @@ class metrics {
 
  private:
   std::span<const std::string_view> outcome_names_, event_names_;
-  // deliveries_[outcome][event + 1][key + 1]; index 0 of event and key is none.
-  std::array<std::atomic<std::uint64_t>, max_outcomes*(max_events + 1) * (max_keys + 1)> deliveries_{};
+  // deliveries_[outcome][event + 1][key + 1]; index 0 of event and key is
+  // none, the last key slot every secret from index max_keys on.
+  static constexpr std::size_t key_slots = max_keys + 2;
+  std::array<std::atomic<std::uint64_t>, max_outcomes * (max_events + 1) * key_slots> deliveries_{};
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::uint64_t> refused_connections_{0}, read_timeouts_{0}, bad_requests_{0};
   std::atomic<std::uint64_t> idle_closes_{0}, tls_handshake_failures_{0};
