@@ -16,7 +16,7 @@ SQLite journal on disk (synchronous=FULL):
   rate    wrk at --rate deliveries/s for --seconds: the backlog sampled
           every half second (flat or growing), and the latency from the
           delivery's receipt to the application's 2xx
-          (fiskil_gateway_forward_latency_seconds: bucket bounds, so "<= 5 ms")
+          (fiskil_gateway_forward_delivery_duration_seconds: bucket bounds, so "<= 5 ms")
 
 Prints a Markdown table with the machine. Needs wrk. Timings only report;
 the exit status is 1 only when something fails to run.
@@ -48,8 +48,14 @@ def metrics(port):
     return out
 
 
+def accepted(scraped):
+    """fiskil_gateway_deliveries_total{outcome="accepted"}, summed over its event and key labels."""
+    prefix = 'fiskil_gateway_deliveries_total{outcome="accepted",'
+    return sum(value for name, value in scraped.items() if name.startswith(prefix))
+
+
 def latency_quantile(before, after, q):
-    name = "fiskil_gateway_forward_latency_seconds"
+    name = "fiskil_gateway_forward_delivery_duration_seconds"
     buckets = []
     for key, value in after.items():
         if key.startswith(name + '_bucket{le="'):
@@ -145,8 +151,7 @@ def main():
                     during = metrics(g.port)
                     after = wait_drained(g.port, 600)
                     total = time.monotonic() - started
-                    kept = after.get('fiskil_gateway_deliveries_total{outcome="accepted"}', 0) - before.get(
-                        'fiskil_gateway_deliveries_total{outcome="accepted"}', 0)
+                    kept = accepted(after) - accepted(before)
                     delivered = after.get("fiskil_gateway_forward_delivered", 0)
                     rows.append({
                         "row": row,

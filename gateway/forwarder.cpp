@@ -99,7 +99,7 @@ class source_forwarder final : public forwarder {
     append_metric(out, "fiskil_gateway_forward_paused", "gauge",
                   "1 while forwarding is paused after a 410 (the resume command or SIGHUP resumes it).",
                   paused_.load(std::memory_order_relaxed) ? 1 : 0);
-    latency_.write(out, "fiskil_gateway_forward_latency_seconds",
+    latency_.write(out, "fiskil_gateway_forward_delivery_duration_seconds",
                    "From the delivery's receipt to the application's 2xx.");
     attempt_latency_.write(out, "fiskil_gateway_forward_attempt_duration_seconds",
                            "One attempt, from connecting (or reusing a connection) to the application's answer.");

@@ -921,8 +921,10 @@ void jetstream_store::write_metrics(std::string& out) const {
          "last call answered).\n";
   out += "# TYPE fiskil_gateway_jetstream_ready gauge\n";
   line("fiskil_gateway_jetstream_ready", "", ready() ? 1 : 0);
+  out += "# HELP fiskil_gateway_jetstream_disconnects_total Times the NATS connection was lost.\n";
   out += "# TYPE fiskil_gateway_jetstream_disconnects_total counter\n";
   line("fiskil_gateway_jetstream_disconnects_total", "", s.disconnects.load());
+  out += "# HELP fiskil_gateway_jetstream_reconnects_total Times the NATS connection came back.\n";
   out += "# TYPE fiskil_gateway_jetstream_reconnects_total counter\n";
   line("fiskil_gateway_jetstream_reconnects_total", "", s.reconnects.load());
   out += "# HELP fiskil_gateway_jetstream_in_flight Appends queued or awaiting their acknowledgement.\n";
@@ -949,17 +951,17 @@ void jetstream_store::write_metrics(std::string& out) const {
   line("fiskil_gateway_jetstream_consent_total", "verdict=\"resolved_absent\"", s.c_resolved_absent.load());
   line("fiskil_gateway_jetstream_consent_total", "verdict=\"pending_cleared\"", s.c_cleared.load());
   line("fiskil_gateway_jetstream_consent_total", "verdict=\"confirm_failed\"", s.c_confirm_failed.load());
-  out += "# HELP fiskil_gateway_jetstream_ack_seconds Publish to acknowledgement.\n";
-  out += "# TYPE fiskil_gateway_jetstream_ack_seconds histogram\n";
+  out += "# HELP fiskil_gateway_jetstream_ack_duration_seconds Publish to acknowledgement.\n";
+  out += "# TYPE fiskil_gateway_jetstream_ack_duration_seconds histogram\n";
   std::lock_guard lock(s.hist_mu);
   char le[32];
   for (std::size_t i = 0; i < ack_buckets.size(); ++i) {
     std::snprintf(le, sizeof le, "le=\"%g\"", ack_buckets[i]);
-    line("fiskil_gateway_jetstream_ack_seconds_bucket", le, s.hist[i]);
+    line("fiskil_gateway_jetstream_ack_duration_seconds_bucket", le, s.hist[i]);
   }
-  line("fiskil_gateway_jetstream_ack_seconds_bucket", "le=\"+Inf\"", s.hist_count);
-  out += "fiskil_gateway_jetstream_ack_seconds_sum " + std::to_string(s.hist_sum) + "\n";
-  line("fiskil_gateway_jetstream_ack_seconds_count", "", s.hist_count);
+  line("fiskil_gateway_jetstream_ack_duration_seconds_bucket", "le=\"+Inf\"", s.hist_count);
+  out += "fiskil_gateway_jetstream_ack_duration_seconds_sum " + std::to_string(s.hist_sum) + "\n";
+  line("fiskil_gateway_jetstream_ack_duration_seconds_count", "", s.hist_count);
 }
 
 void jetstream_store::stop() {

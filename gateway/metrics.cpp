@@ -71,21 +71,35 @@ void histogram::write(std::string& out, std::string_view name, std::string_view 
 }
 
 void metrics::write(std::string& out) const {
-  append_metric_header(out, "fiskil_gateway_deliveries_total", "counter", "Deliveries answered, by the receiver's outcome.");
-  for (std::size_t i = 0; i < outcome_names_.size() && i < max_outcomes; ++i)
-    sample(out, "fiskil_gateway_deliveries_total", "{outcome=\"" + std::string(outcome_names_[i]) + "\"}",
-           by_outcome_[i].load(std::memory_order_relaxed));
-  append_metric_header(out, "fiskil_gateway_deliveries_by_event_total", "counter",
-         "Authentic deliveries, by event type (unknown: a type this version does not know).");
-  for (std::size_t i = 0; i < event_names_.size() && i < max_events; ++i)
-    sample(out, "fiskil_gateway_deliveries_by_event_total", "{event=\"" + std::string(event_names_[i]) + "\"}",
-           by_event_[i].load(std::memory_order_relaxed));
-  append_metric_header(out, "fiskil_gateway_deliveries_by_key_total", "counter",
-         "Authentic deliveries, by the index of the secret that verified them (0: newest).");
-  for (std::size_t i = 0; i < max_keys; ++i) {
-    const std::uint64_t value = by_key_[i].load(std::memory_order_relaxed);
-    if (value != 0 || i == 0)
-      sample(out, "fiskil_gateway_deliveries_by_key_total", "{key=\"" + std::to_string(i) + "\"}", value);
+  // Every outcome has its event="none",key="none" sample, zero or not, so
+  // that rates over outcomes exist from the start; other combinations appear
+  // once counted.
+  append_metric_header(out, "fiskil_gateway_deliveries_total", "counter",
+                       "Deliveries answered, by outcome, event type (none: not authentic or not parsed; unknown: a "
+                       "type this version does not know) and the index of the secret that verified them (0: newest; "
+                       "none: not authentic).");
+  for (std::size_t o = 0; o < outcome_names_.size() && o < max_outcomes; ++o) {
+    for (std::size_t e = 0; e <= max_events; ++e) {
+      if (e > event_names_.size()) break;
+      for (std::size_t k = 0; k < key_slots; ++k) {
+        const std::uint64_t value =
+            deliveries_[(o * (max_events + 1) + e) * key_slots + k].load(std::memory_order_relaxed);
+        if (value == 0 && (e != 0 || k != 0)) continue;
+        std::string labels = "{outcome=\"";
+        labels += outcome_names_[o];
+        labels += "\",event=\"";
+        labels += e == 0 ? std::string_view("none") : event_names_[e - 1];
+        labels += "\",key=\"";
+        if (k == 0)
+          labels += "none";
+        else if (k == key_slots - 1)
+          labels += std::to_string(max_keys) + "+";
+        else
+          labels += std::to_string(k - 1);
+        labels += "\"}";
+        sample(out, "fiskil_gateway_deliveries_total", labels, value);
+      }
+    }
   }
   request_latency_.write(out, "fiskil_gateway_request_duration_seconds",
                          "Time from a delivery's complete request to its answer being queued for writing.");

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,9 +43,17 @@ class metrics {
   metrics(std::span<const std::string_view> outcome_names, std::span<const std::string_view> event_names) noexcept
       : outcome_names_(outcome_names), event_names_(event_names) {}
 
-  void delivery(std::size_t outcome) noexcept { add(by_outcome_, outcome); }
-  void event(std::size_t event_index) noexcept { add(by_event_, event_index); }
-  void key(std::size_t key_index) noexcept { add(by_key_, key_index); }
+  // delivery counts one answered delivery in fiskil_gateway_deliveries_total
+  // by outcome, event type and secret index (none: not authentic or not
+  // parsed). An outcome or event past the limits is not counted; secrets at
+  // index max_keys and after share one label, "8+".
+  void delivery(std::size_t outcome, std::optional<std::size_t> event = std::nullopt,
+                std::optional<std::size_t> key = std::nullopt) noexcept {
+    if (outcome >= max_outcomes || (event && *event >= max_events)) return;
+    const std::size_t e = event ? *event + 1 : 0;
+    const std::size_t k = key ? (*key < max_keys ? *key + 1 : key_slots - 1) : 0;
+    deliveries_[(outcome * (max_events + 1) + e) * key_slots + k].fetch_add(1, std::memory_order_relaxed);
+  }
   void connection_opened() noexcept { open_connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() noexcept { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
   void connection_refused() noexcept { refused_connections_.fetch_add(1, std::memory_order_relaxed); }
@@ -63,15 +72,11 @@ class metrics {
   void write(std::string& out) const;
 
  private:
-  template <std::size_t N>
-  static void add(std::array<std::atomic<std::uint64_t>, N>& counters, std::size_t i) noexcept {
-    if (i < N) counters[i].fetch_add(1, std::memory_order_relaxed);
-  }
-
   std::span<const std::string_view> outcome_names_, event_names_;
-  std::array<std::atomic<std::uint64_t>, max_outcomes> by_outcome_{};
-  std::array<std::atomic<std::uint64_t>, max_events> by_event_{};
-  std::array<std::atomic<std::uint64_t>, max_keys> by_key_{};
+  // deliveries_[outcome][event + 1][key + 1]; index 0 of event and key is
+  // none, the last key slot every secret from index max_keys on.
+  static constexpr std::size_t key_slots = max_keys + 2;
+  std::array<std::atomic<std::uint64_t>, max_outcomes * (max_events + 1) * key_slots> deliveries_{};
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::uint64_t> refused_connections_{0}, read_timeouts_{0}, bad_requests_{0};
   std::atomic<std::uint64_t> idle_closes_{0}, tls_handshake_failures_{0};

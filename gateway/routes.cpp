@@ -134,7 +134,6 @@ struct routes::attempt {
   std::function<void(http_reply)> respond;
   std::int64_t started_ns = 0;             // for the latency histogram
   in_flight::clock::time_point started;    // for the store deadline
-  bool counted = false;                    // event and key counted once
 };
 
 void routes::deliver(const http_request_view& request, std::function<void(http_reply)> respond) {
@@ -159,7 +158,7 @@ void routes::deliver(const http_request_view& request, std::function<void(http_r
 // that window is a few instructions, so the copy admits again.)
 void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
   const auto answer = [this](const std::shared_ptr<attempt>& at, verdict& done) {
-    metrics_.delivery(done.outcome);
+    metrics_.delivery(done.outcome, done.event_index, done.key_index);
     const std::string_view name = admission::outcome_names()[done.outcome];
     if (done.status >= 400) {
       // message_id is empty unless the body was authentic and parsed.
@@ -182,11 +181,6 @@ void routes::admit_and_keep(const std::shared_ptr<attempt>& a) {
   for (int spins = 0;; ++spins) {
     v = std::make_shared<verdict>(
         admission_->admit(request.peer, request.forwarded_for, request.body, request.signature));
-    if (!a->counted) {
-      if (v->event_index) metrics_.event(*v->event_index);
-      if (v->key_index) metrics_.key(*v->key_index);
-      a->counted = true;
-    }
     if (!v->in_progress) break;
     if (in_flight::clock::now() >= flights_->deadline(a->started)) break;  // answered 503 in_progress
     if (v->waits_for_consent) {

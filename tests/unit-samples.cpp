@@ -19,7 +19,10 @@ namespace {
 
 std::string joined(const fw::id_list& ids) {
   std::string out;
-  for (std::string_view id : ids) out += (out.empty() ? "" : ",") + std::string(id);
+  for (std::string_view id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
   return out;
 }
 

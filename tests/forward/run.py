@@ -118,7 +118,7 @@ def test_headers(tmp):
         check(g.metric("fiskil_gateway_forward_delivered") == len(rows), "delivered gauge != kept rows")
         check(g.metric('fiskil_gateway_forward_attempts_total{result="2xx"}') == len(rows), "2xx attempts != rows")
         check(g.metric("fiskil_gateway_forward_paused") == 0, "paused")
-        check(g.metric("fiskil_gateway_forward_latency_seconds_count") == len(rows), "latency histogram count")
+        check(g.metric("fiskil_gateway_forward_delivery_duration_seconds_count") == len(rows), "latency histogram count")
         check(len(forward_rows(g, "delivered")) == len(rows), "forward_state rows not all delivered")
         cursor = journal_rows(g.journal, f"SELECT seq FROM consumer_cursor WHERE name = 'forward:{app.url}'")
         check(cursor and cursor[0][0] == rows[-1][0], f"cursor {cursor} not at the last row {rows[-1][0]}")

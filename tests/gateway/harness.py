@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import shutil
+import re
 import signal
 import socket
 import subprocess
@@ -106,6 +107,25 @@ def fixture_deliveries(secret=SECRET):
 # --- checks and the suite scripts' main ------------------------------------------
 
 failures = []
+
+
+def metric_sum(text, name_with_labels):
+    """The sum of the samples in the Prometheus text whose name is NAME and
+    whose labels include the LABELS of NAME{LABELS}; AssertionError when none."""
+    name, _, wanted = name_with_labels.partition("{")
+    wanted = set(re.findall(r'(\w+)="([^"]*)"', wanted))
+    total, found = 0.0, False
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        series_name, _, labels = series.partition("{")
+        if series_name == name and wanted <= set(re.findall(r'(\w+)="([^"]*)"', labels)):
+            total += float(value)
+            found = True
+    if not found:
+        raise AssertionError(f"no metric {name_with_labels}")
+    return total
 
 
 def check(condition, what):
@@ -236,11 +256,12 @@ class Gateway:
             conn.close()
 
     def metric(self, name_with_labels):
+        """The sum of the samples of NAME{LABELS} whose labels include LABELS
+        (every sample of NAME when no labels are given); fails when none is
+        there. fiskil_gateway_deliveries_total{outcome="accepted"} sums over
+        its event and key labels."""
         _, text = self.get("/metrics", self.admin_port)
-        for line in text.splitlines():
-            if line.startswith(name_with_labels + " "):
-                return float(line.split()[-1])
-        raise AssertionError(f"no metric {name_with_labels}")
+        return metric_sum(text, name_with_labels)
 
     def signal(self, sig):
         self.proc.send_signal(sig)

@@ -74,10 +74,14 @@ def test_outcomes(tmp):
         # A body signed with the second (older) secret: accepted, counted under key 1.
         b, s = delivery("9000000000000030", secret=harness.SECRET_ROTATED)
         expect(g.post(b, s), 200, "accepted", "signed with the rotated-out secret")
-        check(g.metric('fiskil_gateway_deliveries_by_key_total{key="1"}') == 1, "metrics count key 1 once")
+        check(g.metric('fiskil_gateway_deliveries_total{key="1"}') == 1, "metrics count key 1 once")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="accepted",key="1"}') == 1,
+              "key 1's delivery counted as accepted")
+        check(g.metric('fiskil_gateway_deliveries_total{outcome="bad_signature",event="none",key="none"}') == 3,
+              "a refused delivery has no event and no key")
         check(g.metric('fiskil_gateway_deliveries_total{outcome="accepted"}') == len(names) + 4,
               "metrics count the accepted deliveries")
-        check(g.metric('fiskil_gateway_deliveries_by_event_total{event="consent.revoked"}') >= 2,
+        check(g.metric('fiskil_gateway_deliveries_total{event="consent.revoked"}') >= 2,
               "metrics count by event type")
         _, text = g.get("/metrics")
         for name in ["fiskil_gateway_request_duration_seconds_bucket", "fiskil_gateway_journal_commit_duration_seconds_count",
@@ -936,7 +940,7 @@ def test_admin(tmp):
             status, body = g.get(path)
             check(status == 404 and "not_found" in body, f"{path} on the delivery listener: 404 ({status})")
         status, text = g.get("/metrics", g.admin_port)
-        check(status == 200 and 'fiskil_gateway_deliveries_total{outcome="accepted"} 1' in text,
+        check(status == 200 and harness.metric_sum(text, 'fiskil_gateway_deliveries_total{outcome="accepted"}') == 1,
               f"/metrics on the admin listener counts the delivery ({status})")
         check(g.get("/readyz", g.admin_port)[0] == 200, "/readyz on the admin listener")
         check(g.get("/healthz", g.admin_port)[0] == 200, "/healthz on the admin listener")
@@ -1000,6 +1004,55 @@ def test_process(tmp):
         g.kill()
 
 
+def test_promtool(tmp):
+    """promtool check metrics accepts a live /metrics scrape (journal and
+    forwarder metrics included) and refuses a misnamed counter. Skips (77)
+    without promtool (Debian package prometheus)."""
+    import base64
+    import shutil
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        print("SKIP: promtool is absent (Debian package prometheus)")
+        sys.exit(77)
+
+    def lint(text):
+        done = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout + done.stderr
+
+    status, said = lint("# HELP fiskil_gateway_misnamed A counter without _total.\n"
+                        "# TYPE fiskil_gateway_misnamed counter\nfiskil_gateway_misnamed 1\n")
+    check(status != 0 and "_total" in said, f"promtool refuses a counter without _total ({status}: {said.strip()})")
+    secret = pathlib.Path(tmp) / "forward.secret"
+    secret.write_text("whsec_" + base64.b64encode(bytes(range(1, 33))).decode() + "\n")
+    secret.chmod(0o600)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    app_port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: forwarding attempts fail, and are counted
+    g = Gateway(tmp, "--admin-listen", "127.0.0.1:0", "--forward", f"http://127.0.0.1:{app_port}/hook",
+                "--forward-secret-file", str(secret))
+    try:
+        b, sig = delivery("9970000000000001")
+        expect(g.post(b, sig), 200, "accepted", "a delivery")
+        expect(g.post(b, sig), 200, "duplicate", "its copy")
+        b2, sig2 = delivery("9970000000000002", secret=harness.SECRET_ROTATED)
+        expect(g.post(b2, sig2), 200, "accepted", "a delivery signed with the older secret")
+        expect(g.post(b2, ""), 401, "bad_signature", "no signature")
+        status, text = g.get("/metrics", g.admin_port)
+        check(status == 200, f"/metrics answers 200 ({status})")
+        for name in ("fiskil_gateway_deliveries_total", "fiskil_gateway_forward_backlog",
+                     "fiskil_gateway_journal_commit_duration_seconds_count", "process_start_time_seconds"):
+            check(f"\n{name}" in text, f"the scrape has {name}")
+        check(harness.metric_sum(text, 'fiskil_gateway_deliveries_total{outcome="accepted",'
+                                       'event="banking.accounts.sync.completed",key="1"}') == 1,
+              "one sample per outcome, event and key")
+        status, said = lint(text)
+        check(status == 0, f"promtool check metrics accepts the scrape ({status}): {said.strip()}")
+        check(g.stop() == 0, "SIGTERM exits 0")
+    finally:
+        g.kill()
+
+
 GROUPS = {
     "outcomes": test_outcomes,
     "http": test_http,
@@ -1018,6 +1071,7 @@ GROUPS = {
     "refusals": test_refusals,
     "admin": test_admin,
     "process": test_process,
+    "promtool": test_promtool,
 }
 
 
