@@ -204,20 +204,22 @@ def run_send(tool, port, secret_file, seconds, rate, concurrency, workdir):
 def profile_top(perf_data, limit):
     """The top self-time symbols of a perf recording, as (percent, symbol, dso)."""
     out = subprocess.run(["perf", "report", "-i", str(perf_data), "--no-children", "--stdio", "-q",
-                          "--sort", "symbol,dso", "-g", "none", "--percent-limit", "0.5"],
+                          "-F", "overhead,sym,dso", "-t", "|", "-g", "none", "--percent-limit", "0.5"],
                          capture_output=True, text=True, timeout=300).stdout
+    return parse_profile(out, limit)
+
+
+def parse_profile(text, limit):
+    """perf report -F overhead,sym,dso -t '|' lines: "  23.5%|[k] name  |dso"."""
     top = []
-    for line in out.splitlines():
-        parts = line.split()
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split("|")]
         if len(parts) < 3 or not parts[0].endswith("%"):
             continue
-        percent = parts[0]
-        rest = " ".join(parts[1:])
-        # "[.] symbol   dso" (dso last)
-        dso = parts[-1]
-        symbol = rest[len("[.] "):] if rest.startswith("[") else rest
-        symbol = symbol.rsplit(dso, 1)[0].strip()
-        top.append((percent, symbol[:110], dso))
+        symbol = parts[1]
+        if symbol[:1] == "[" and "] " in symbol:  # "[k] " kernel, "[.] " user
+            symbol = symbol.split("] ", 1)[1]
+        top.append((parts[0], symbol.strip()[:110], parts[2]))
         if len(top) >= limit:
             break
     return top
