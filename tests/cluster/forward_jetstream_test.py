@@ -35,17 +35,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "gateway"))
 sys.path.insert(0, os.path.join(HERE, "..", "forward"))
 import nats_cluster  # noqa: E402
 import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 from app_double import App  # noqa: E402
 from run import SECRET, consent_chain, write_secret  # noqa: E402
-
-
-def wait_for(predicate, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def message_id(body):
@@ -91,6 +83,18 @@ def interleaved_chains(rng, chains, consent_of, singles=()):
     return out
 
 
+def plan(s, rng, consents, singles):
+    """consents chains of 6 consent events, interleaved at random with
+    singles (each chain in order); s.app orders its requests by consent.
+    Returns (chains, consent_of, queue, posted ids)."""
+    consent_of = {}
+    s.app.order_key = lambda r: consent_of.get(r.id)
+    start = time.time() - 5
+    chains = {c: consent_chain(c, 6, start) for c in (str(uuid.uuid4()) for _ in range(consents))}
+    queue = interleaved_chains(rng, chains, consent_of, singles)
+    return chains, consent_of, queue, [message_id(b) for b, _ in queue]
+
+
 def check_order(app, chains, consent_of, posted_ids):
     delivered = app.delivered_ids()
     for c in chains:
@@ -105,17 +109,10 @@ def test_deliver(s):
     fail_once = set()
     s.app.script = lambda r: ("status", 500, {}) if r.id in fail_once and r.headers.get(
         "x-fiskil-delivery-attempt") == "1" else None
-    consent_of = {}
-    s.app.order_key = lambda r: consent_of.get(r.id)
-    chains = {str(uuid.uuid4()): None for _ in range(6)}
-    start = time.time() - 5
-    for c in chains:
-        chains[c] = consent_chain(c, 6, start)
     fixtures = list(harness.fixture_deliveries())
     samples = [(body, sig) for _, _, body, sig in fixtures]
     event_of = {message_id(body): event for _, event, body, _ in fixtures}
-    queue = interleaved_chains(rng, chains, consent_of, samples)
-    posted = [message_id(b) for b, _ in queue]
+    chains, consent_of, queue, posted = plan(s, rng, 6, samples)
     fail_once.update(rng.sample(posted, 10))
     g = s.gateway("--forward-concurrency", "4")
     try:
@@ -192,15 +189,7 @@ def test_dead(s):
 def test_crash(s):
     rng = random.Random(13)
     s.app.script = lambda r: ("status", 500, {}) if rng.random() < 0.2 else None
-    consent_of = {}
-    s.app.order_key = lambda r: consent_of.get(r.id)
-    chains = {str(uuid.uuid4()): None for _ in range(10)}
-    start = time.time() - 5
-    for c in chains:
-        chains[c] = consent_chain(c, 6, start)
-    singles = [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(240)]
-    queue = interleaved_chains(rng, chains, consent_of, singles)
-    posted = [message_id(b) for b, _ in queue]
+    chains, consent_of, queue, posted = plan(s, rng, 10, [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(240)])
     g = s.gateway("--forward-concurrency", "8")
     try:
         half = len(queue) // 2
@@ -223,15 +212,7 @@ def test_crash(s):
 
 def test_replicas(s):
     rng = random.Random(17)
-    consent_of = {}
-    s.app.order_key = lambda r: consent_of.get(r.id)
-    chains = {str(uuid.uuid4()): None for _ in range(6)}
-    start = time.time() - 5
-    for c in chains:
-        chains[c] = consent_chain(c, 6, start)
-    singles = [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(40)]
-    queue = interleaved_chains(rng, chains, consent_of, singles)
-    posted = [message_id(b) for b, _ in queue]
+    chains, consent_of, queue, posted = plan(s, rng, 6, [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(40)])
     a = s.gateway()
     b = s.gateway()
     try:

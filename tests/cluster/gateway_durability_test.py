@@ -33,12 +33,7 @@ import harness  # noqa: E402
 
 
 def wait_for(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    harness.wait_for(predicate, what, timeout)
 
 
 def ready(g):

@@ -66,6 +66,17 @@ def sign(body, secret=SECRET):
     return base64.b64encode(hmac.new(base64.b64decode(secret), body, hashlib.sha256).digest()).decode()
 
 
+def wait_for(predicate, what, timeout=20.0):
+    """Polls predicate every 50 ms until it is true; raises AssertionError
+    naming what after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def delivery(message_id, event="banking.accounts.sync.completed", consent_id="c0a5e5e0-0000-4000-8000-000000000001",
              publish=None, secret=SECRET):
     """Returns (body, signature) for a fresh delivery."""
