@@ -134,6 +134,20 @@ class Gateway:
             self.stop()
             raise SystemExit(f"gateway did not start: {first!r} (see {workdir}/gateway.log)")
         self.port = int(first.strip().rsplit(":", 1)[1])
+        # It listens before its store can keep deliveries (a JetStream stream
+        # still electing its leader answers 503): measure only once /readyz says so.
+        deadline = time.monotonic() + 60
+        while not self.ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"gateway not ready within 60 s (see {workdir}/gateway.log)")
+            time.sleep(0.05)
+
+    def ready(self):
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5).status == 200
+        except OSError:  # urllib's HTTPError (a 503) is an OSError too
+            return False
 
     def stop(self):
         if self.proc.poll() is None:
