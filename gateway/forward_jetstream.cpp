@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "log.hpp"
@@ -63,6 +64,13 @@ void envelope_fields(const std::string& body, std::string& event, std::optional<
 
 // The keys of redriven deliveries sort before the stream's: they are older.
 constexpr std::int64_t redrive_base = INT64_MIN / 2;
+
+// take_over reads at most this many sequences of a previous holder's
+// unacknowledged range (the window is 128 x --forward-concurrency).
+constexpr std::uint64_t unacknowledged_read_limit = 16384;
+// After AckWait, the server's redelivery timer may lag a little.
+constexpr std::int64_t takeover_margin_ns = 2'000'000'000;
+constexpr std::int64_t unacknowledged_check_ns = 250'000'000;
 
 struct held {
   natsMsg* msg = nullptr;  // owned; acked or nakked before destroyed
@@ -120,8 +128,10 @@ class jetstream_source final : public forward_source {
         release_all();
       } else if (!was && leader(now_ns)) {
         log("info", "forward_lease_taken", {{"url", options_.url}, {"consumer", names_.consumer}});
+        take_over(now_ns);
       }
     }
+    settle_unacknowledged(now_ns);
     if (now_ns >= next_progress_ns_) {
       for (auto& [key, h] : held_) (void)natsMsg_InProgress(h.msg, nullptr);
       next_progress_ns_ = now_ns + ack_wait_ns_ / 3;
@@ -149,9 +159,17 @@ class jetstream_source final : public forward_source {
     // could pass to another replica.
     if (now_ns + options_.timeout.count() >= lease_until_ns_) return true;
     std::unordered_set<std::string> seen;
+    // The first unacknowledged delivery of each consent a previous lease
+    // holder had: a later one of that consent waits for it.
+    std::unordered_map<std::string_view, std::int64_t> first_unacknowledged;
+    for (const auto& [seq, order_key] : unacknowledged_) first_unacknowledged.try_emplace(order_key, seq);
     for (const auto& [key, h] : held_) {
       if (static_cast<int>(out.size()) >= limit) break;
       if (h.job.order_key && !seen.insert(*h.job.order_key).second) continue;
+      if (h.job.order_key && key > 0) {
+        const auto before = first_unacknowledged.find(*h.job.order_key);
+        if (unacknowledged_unread_ || (before != first_unacknowledged.end() && before->second < key)) continue;
+      }
       if (h.next_attempt_ns > now_ns) {
         earliest_ns = std::min(earliest_ns, h.next_attempt_ns);
         continue;
@@ -411,6 +429,89 @@ class jetstream_source final : public forward_source {
     // Otherwise the lease held so far runs out at lease_until_ns_.
   }
 
+  // take_over runs when this replica takes the lease. Deliveries a previous
+  // holder took and did not acknowledge come back to this one only when their
+  // AckWait runs out (at once if it gave them back on its way out), while new
+  // ones can be fetched now: a later delivery of the same consent must not
+  // overtake them. The consumer's unacknowledged range, from its ack floor to
+  // the last delivered, is read from the stream, and each delivery with an
+  // order key in it holds back the later ones of its consent until it is
+  // fetched again, the ack floor passes it, or AckWait (and a margin) has
+  // passed since the take-over: by then anything still unacknowledged has
+  // been redelivered, first, ahead of new deliveries. A range too long to
+  // read holds back every delivery that has an order key, as long.
+  void take_over(std::int64_t now_ns) {
+    unacknowledged_.clear();
+    unacknowledged_unread_ = false;
+    jsConsumerInfo* ci = nullptr;
+    natsStatus s = js_GetConsumerInfo(&ci, js_, options_.stream.c_str(), names_.consumer.c_str(), nullptr, nullptr);
+    unacknowledged_until_ns_ = now_ns + ack_wait_ns_ + takeover_margin_ns;
+    next_unacknowledged_check_ns_ = now_ns + unacknowledged_check_ns;
+    if (s != NATS_OK) {
+      unacknowledged_unread_ = true;
+      takeover_delivered_ = UINT64_MAX;
+      log("warn", "forward_takeover", {{"detail", "consumer info: " + nats_text(s) +
+                                                      "; deliveries with a consent wait for AckWait"}});
+      return;
+    }
+    const std::uint64_t floor = ci->AckFloor.Stream, last = ci->Delivered.Stream;
+    const std::int64_t pending = ci->NumAckPending;
+    jsConsumerInfo_Destroy(ci);
+    takeover_delivered_ = last;
+    if (pending == 0 || last <= floor) {
+      unacknowledged_until_ns_ = 0;
+      return;
+    }
+    if (last - floor > unacknowledged_read_limit) {
+      unacknowledged_unread_ = true;
+    } else {
+      for (std::uint64_t seq = floor + 1; seq <= last; ++seq) {
+        natsMsg* m = nullptr;
+        s = js_GetMsg(&m, js_, options_.stream.c_str(), seq, nullptr, nullptr);
+        if (s == NATS_NOT_FOUND) continue;  // removed from the stream: nothing to wait for
+        if (s != NATS_OK) {
+          unacknowledged_unread_ = true;
+          break;
+        }
+        std::string event;
+        std::optional<std::string> order_key;
+        envelope_fields(std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))), event,
+                        order_key);
+        natsMsg_Destroy(m);
+        if (order_key) unacknowledged_.emplace(static_cast<std::int64_t>(seq), std::move(*order_key));
+      }
+    }
+    log("info", "forward_takeover",
+        {{"unacknowledged", std::to_string(pending)},
+         {"range", std::to_string(floor + 1) + ".." + std::to_string(last)},
+         {"held_back_consents", unacknowledged_unread_ ? "all" : std::to_string(unacknowledged_.size())},
+         {"at_most_ms", std::to_string((ack_wait_ns_ + takeover_margin_ns) / 1'000'000)}});
+  }
+
+  // settle_unacknowledged forgets what take_over holds back once it is
+  // acknowledged (the ack floor passed it) or AckWait has run out.
+  void settle_unacknowledged(std::int64_t now_ns) {
+    if (unacknowledged_.empty() && !unacknowledged_unread_) return;
+    if (now_ns >= unacknowledged_until_ns_) {
+      unacknowledged_.clear();
+      unacknowledged_unread_ = false;
+      return;
+    }
+    if (now_ns < next_unacknowledged_check_ns_) return;
+    next_unacknowledged_check_ns_ = now_ns + unacknowledged_check_ns;
+    jsConsumerInfo* ci = nullptr;
+    if (js_GetConsumerInfo(&ci, js_, options_.stream.c_str(), names_.consumer.c_str(), nullptr, nullptr) != NATS_OK)
+      return;
+    const std::uint64_t floor = ci->AckFloor.Stream;
+    jsConsumerInfo_Destroy(ci);
+    if (floor >= takeover_delivered_) {
+      unacknowledged_.clear();
+      unacknowledged_unread_ = false;
+      return;
+    }
+    unacknowledged_.erase(unacknowledged_.begin(), unacknowledged_.upper_bound(static_cast<std::int64_t>(floor)));
+  }
+
   // release_all gives every held delivery back to the stream.
   void release_all() {
     for (auto& [key, h] : held_) {
@@ -452,6 +553,7 @@ class jetstream_source final : public forward_source {
     const auto seq = static_cast<std::int64_t>(meta->Sequence.Stream);
     jsMsgMetaData_Destroy(meta);
     const std::int64_t key = redriven ? redrive_base + seq : seq;
+    if (!redriven) unacknowledged_.erase(key);  // back from a previous holder
     if (held_.count(key) != 0) {  // redelivered while held: keep the first
       natsMsg_Destroy(m);
       return;
@@ -531,6 +633,12 @@ class jetstream_source final : public forward_source {
   bool paused_ = false, window_full_ = false;
   std::int64_t delivered_ = 0;
   std::map<std::int64_t, held> held_;  // by key: stream order, redriven first
+  // take_over's: stream sequence -> order key of a previous holder's
+  // unacknowledged delivery; whether the range was too long to read.
+  std::map<std::int64_t, std::string> unacknowledged_;
+  bool unacknowledged_unread_ = false;
+  std::uint64_t takeover_delivered_ = 0;
+  std::int64_t unacknowledged_until_ns_ = 0, next_unacknowledged_check_ns_ = 0;
 };
 
 }  // namespace

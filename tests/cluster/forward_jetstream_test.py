@@ -2,7 +2,8 @@
 # SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 # SPDX-License-Identifier: MIT
 """forward_jetstream_test.py GROUP: fiskil-gateway --nats --forward against
-one nats-server and a scripted app (tests/forward/app_double.py).
+nats-server (one node; three for crash) and a scripted app
+(tests/forward/app_double.py).
 
 GROUP is one of:
   deliver  every kept delivery reaches the app with valid headers; consent
@@ -14,9 +15,14 @@ GROUP is one of:
   replicas two gateways on one stream and one destination: one lease
            holder forwards everything, in order; when it stops, the other
            takes over.
-  crash    kill -9 of the gateway mid-stream, then a restart: every kept
-           delivery reaches the app at least once, with the same webhook-id,
-           and consent order holds.
+  crash    on a 3-node cluster (stream replicas 3), thousands of deliveries
+           with consent chains, an app failing 1 request in 5, and the
+           gateway killed with kill -9 five times mid-stream and restarted:
+           every kept delivery reaches the app at least once, with the same
+           webhook-id and a valid signature, consent order holds over the
+           first 2xx of each (a restarted gateway does not let a later event
+           overtake one its killed predecessor held), no dead letter, and the
+           backlog ends at 0.
 Every process started here (nats-server, gateways, app) is stopped at the
 end, also on failure."""
 
@@ -45,19 +51,19 @@ def message_id(body):
 
 
 class Setup:
-    def __init__(self, workdir, node, app, stream):
-        self.workdir, self.node, self.app, self.stream = workdir, node, app, stream
+    def __init__(self, workdir, urls, replicas, app, stream):
+        self.workdir, self.urls, self.replicas, self.app, self.stream = workdir, urls, replicas, app, stream
         self.secret = write_secret(workdir)
 
     def gateway(self, *extra):
-        return harness.Gateway(self.workdir, "--nats", self.node.url, "--stream-replicas", "1", "--stream",
+        return harness.Gateway(self.workdir, "--nats", self.urls, "--stream-replicas", str(self.replicas), "--stream",
                                self.stream, "--consent-bucket", self.stream.lower() + "-consents",
                                "--forward", self.app.url, "--forward-secret-file", str(self.secret),
                                "--forward-timeout", "1s", "--forward-backoff-base", "50ms",
                                "--forward-backoff-max", "300ms", *extra)
 
     def command(self, *args):
-        return subprocess.run([harness.GATEWAY, "jetstream", *args, "--nats", self.node.url, "--stream", self.stream,
+        return subprocess.run([harness.GATEWAY, "jetstream", *args, "--nats", self.urls, "--stream", self.stream,
                                "--forward", self.app.url], capture_output=True, text=True, timeout=30)
 
 
@@ -186,26 +192,63 @@ def test_dead(s):
         g.kill()
 
 
+def spread_chains(rng, chains, consent_of, singles):
+    """The chains' events at random places over the whole queue, each chain
+    in order, so that a chain's later events arrive rounds after its first."""
+    placed = [(rng.random(), d) for d in singles]
+    for c, chain in chains.items():
+        for place, (body, sig) in zip(sorted(rng.random() for _ in chain), chain):
+            consent_of[message_id(body)] = c
+            placed.append((place, (body, sig)))
+    return [d for _, d in sorted(placed, key=lambda x: x[0])]
+
+
 def test_crash(s):
     rng = random.Random(13)
-    s.app.script = lambda r: ("status", 500, {}) if rng.random() < 0.2 else None
-    chains, consent_of, queue, posted = plan(s, rng, 10, [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(240)])
-    g = s.gateway("--forward-concurrency", "8")
+    # 1 request in 5 fails; the others take 20 ms, so that the gateway holds
+    # deliveries it has not acknowledged yet when it is killed.
+    s.app.script = lambda r: ("status", 500, {}) if rng.random() < 0.2 else ("slow", 0.02)
+    chains, consent_of, _, _ = plan(s, rng, 100, [])
+    singles = [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(1400)]
+    queue = spread_chains(rng, chains, consent_of, singles)
+    posted = [message_id(b) for b, _ in queue]
+    gateway = lambda: s.gateway("--forward-concurrency", "4")
+    g = gateway()
+    kills = takeovers = 0
     try:
-        half = len(queue) // 2
-        post_all(g, queue[:half])
-        time.sleep(0.3)  # mid-stream
-        g.kill()  # kill -9
-        g = s.gateway("--forward-concurrency", "8")
-        post_all(g, queue[half:])
-        wait_for(lambda: set(posted) <= set(s.app.delivered_ids()), "every kept delivery at the app after kill -9",
-                 timeout=40)
-        assert all(r.id in consent_of or r.id in posted for r in s.app.snapshot())
-        assert all(r.valid for r in s.app.snapshot())
+        rounds = 6
+        per_round = len(queue) // rounds + 1
+        for r in range(rounds):
+            # Posted at once, while the killed gateway's lease runs out: the
+            # next holder finds these in the stream beside what the killed
+            # one held without acknowledging.
+            post_all(g, queue[r * per_round:(r + 1) * per_round])
+            if kills < 5:
+                assert g.logged("forward_lease_taken", timeout=30), "the restarted gateway never took the lease"
+                # Mid-stream, after the holder has refreshed the AckWait of
+                # what it holds (every AckWait/3 = 2 s) and before its next
+                # lease renewal (every AckWait/4): what it held comes back
+                # after its lease runs out, and the next holder must wait
+                # for it before sending a later event of the same consent.
+                time.sleep(rng.uniform(2.05, 2.95))
+                takeovers += "event=forward_takeover" in g.stderr()
+                g.kill()  # kill -9
+                kills += 1
+                g = gateway()
+        wait_for(lambda: set(posted) <= set(s.app.delivered_ids()),
+                 "every kept delivery at the app after %d kills" % kills, timeout=150)
+        requests = s.app.snapshot()
+        known = set(posted)
+        assert all(r.id in known for r in requests), "a webhook-id the stream does not have"
+        assert all(r.valid for r in requests), "a request with an invalid signature"
         check_order(s.app, chains, consent_of, posted)
-        time.sleep(1.5)
-        assert g.metric("fiskil_gateway_forward_backlog") == 0, "backlog not 0 at the end"
-        print("crash: %d deliveries, %d requests after a kill -9" % (len(posted), len(s.app.snapshot())))
+        wait_for(lambda: g.metric("fiskil_gateway_forward_backlog") == 0, "backlog 0 at the end", timeout=30)
+        assert g.metric("fiskil_gateway_forward_dead_letters") == 0, "dead letters after the kills"
+        # The case this test is for happened: a restarted gateway took over
+        # deliveries its killed predecessor held unacknowledged.
+        assert takeovers > 0, "no restarted gateway found unacknowledged deliveries: the kills missed the stream"
+        print("crash: %d deliveries (%d in consent chains), %d kills on a 3-node cluster (%d take-overs of "
+              "unacknowledged deliveries), %d requests" % (len(posted), len(consent_of), kills, takeovers, len(requests)))
     finally:
         g.kill()
 
@@ -248,13 +291,15 @@ def main():
         print(__doc__)
         return 64
     group = sys.argv[1]
-    cluster = nats_cluster.Cluster(1)
+    nodes = 3 if group == "crash" else 1
+    cluster = nats_cluster.Cluster(nodes)
     app = App(SECRET)
     workdir = tempfile.mkdtemp(prefix="fiskil-forward-js-")
     try:
-        cluster.nodes[0].start()
+        for node in cluster.nodes:
+            node.start()
         cluster.wait_ready()
-        GROUPS[group](Setup(workdir, cluster.nodes[0], app, "FWD" + group.upper()))
+        GROUPS[group](Setup(workdir, cluster.urls, nodes, app, "FWD" + group.upper()))
         return 0
     finally:
         harness.stop_all()
