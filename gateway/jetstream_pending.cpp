@@ -45,7 +45,7 @@ bool jetstream_pending(jsCtx* js, const std::string& stream, const forward_jetst
     }
     const std::uint64_t floor = ci->AckFloor.Stream, fetched = ci->Delivered.Stream;
     const std::string subjects = ci->Config && ci->Config->FilterSubject ? ci->Config->FilterSubject : ">";
-    const bool none = ci->NumPending == 0 && ci->NumAckPending == 0;
+    const bool none = ci->NumPending == 0 && floor >= fetched;  // all fetched, all acked
     jsConsumerInfo_Destroy(ci);
     if (none || more) continue;
     if (redriven) {
