@@ -13,7 +13,8 @@ GROUP is one of:
           errors 64.
   list    while the app answers 500, `list` shows the fetched deliveries as
           held, those the forwarder has not fetched as pending, a replayed
-          copy as redriven-held, and --limit cuts the list; once the app
+          copy as redriven-held, and --limit cuts the list; a delivery not
+          fetched yet is not replayed (exit 1); once the app
           answers 200 and everything is delivered, the list is empty.
 Every process started here (nats-server, gateways, app) is stopped at the
 end, also on failure."""
@@ -194,6 +195,10 @@ def test_list(s):
         assert [r[1] for r in listed(out)] == held[:2] and "--limit" in out.stderr, out
         out = s.command("status")
         assert "backlog 5" in out.stdout, out
+        # Not fetched yet: the forwarder will send it anyway, so no replay
+        # (as the journal's).
+        out = s.command("replay", "--id", waiting[0])
+        assert out.returncode == 1 and "no such forwarded delivery" in out.stderr, out
 
         # A replayed copy, still failing: listed from <stream>_DEAD.
         g = s.gateway("--forward-max-attempts", "1000")
