@@ -173,6 +173,8 @@ def test_list(s):
     g = s.gateway("--forward-max-attempts", "1000")
     receiver = None
     try:
+        # The forwarder makes its consumers on its first scan.
+        wait_for(lambda: s.command("status").returncode == 0, "the destination's consumers")
         assert listed(s.command("list")) == [], "a list before any delivery"
         held = [post(g)[0] for _ in range(3)]
         wait_for(lambda: {r.id for r in s.app.snapshot()} >= set(held), "an attempt of each delivery")
