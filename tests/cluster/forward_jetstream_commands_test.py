@@ -7,7 +7,8 @@ from it and a scripted app (tests/forward/app_double.py).
 
 GROUP is one of:
   replay  replay --id sends one delivery again: same webhook-id and body,
-          attempt 1, a new valid signature, nothing else sent; replay
+          attempt 1, a new valid signature, nothing else sent (an id kept
+          as hex: found by itself and in that form); replay
           --since (RFC 3339 and a duration) sends again those received
           since, --event keeps one event's; an unknown --id exits 1, usage
           errors 64.
@@ -115,6 +116,19 @@ def test_replay(s):
         time.sleep(0.5)
         assert len(s.app.snapshot()) == before + 1, "replay --id sent more than one request"
 
+        # An id a header cannot hold as is (Nats-Msg-Id "hex:..."): by
+        # itself or in that form.
+        odd = "odd id " + str(uuid.uuid4())
+        odd_body, odd_sig = harness.delivery(odd, consent_id=str(uuid.uuid4()))
+        status, answer = g.post(odd_body, odd_sig)
+        assert status == 200 and answer.get("outcome") == "accepted", (status, answer)
+        wait_for(lambda: odd in s.app.delivered_ids(), "the odd id at the app")
+        for form in (odd, "hex:" + odd.encode().hex()):
+            expect_replayed(s.command("replay", "--id", form), 1)
+        wait_for(lambda: len(requests_of(s.app, odd)) == 3, "the odd id replayed twice")
+        assert all(r.valid and r.body == odd_body for r in requests_of(s.app, odd))
+        first.append(odd)
+
         # Unknown --id: exit 1, nothing sent; usage errors: 64.
         out = s.command("replay", "--id", "no-such-" + str(uuid.uuid4()))
         assert out.returncode == 1 and "no such forwarded delivery" in out.stderr, out
@@ -140,9 +154,9 @@ def test_replay(s):
         expect_replayed(s.command("replay", "--since", rfc3339_second(since), "--event", ENERGY), 1)
         want[e] += 1
         wait_for(lambda: counts() == want, "replay --since --event: %r" % want)
-        # A duration: the banking ones of the last hour (a, c, d).
-        expect_replayed(s.command("replay", "--since", "1h", "--event", BANKING), 3)
-        for m in (a, c, d):
+        # A duration: the banking ones of the last hour (a, c, the odd one, d).
+        expect_replayed(s.command("replay", "--since", "1h", "--event", BANKING), 4)
+        for m in (a, c, odd, d):
             want[m] += 1
         wait_for(lambda: counts() == want, "replay --since 1h --event: %r" % want)
         # A time after every delivery: none.
@@ -153,7 +167,8 @@ def test_replay(s):
         out = s.command("status")
         assert out.returncode == 0 and "dead_letters 0" in out.stdout, out
         wait_for(lambda: "backlog 0" in s.command("status").stdout, "backlog 0 after the replays")
-        print("replay: --id once, --since %s 2, with --event 1, --since 1h --event 3, unknown id exit 1" %
+        print("replay: --id once (and a hex: id both ways), --since %s 2, with --event 1, --since 1h --event 4, "
+              "unknown id exit 1" %
               rfc3339_second(since))
     finally:
         g.kill()
