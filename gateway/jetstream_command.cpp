@@ -262,7 +262,8 @@ int run_jetstream_command(int argc, char** argv) {
     args.limit = static_cast<std::size_t>(n);
   }
   if (command == "redrive" && args.id.empty() == !args.all) return usage_error("redrive takes --id ID or --all");
-  if (command == "replay" && args.id.empty() == since.empty()) return usage_error("replay takes --id ID or --since TIME");
+  if (command == "replay" && args.id.empty() == since.empty())
+    return usage_error("replay takes --id ID or --since TIME");
   if (command != "replay" && (!since.empty() || !args.event.empty()))
     return usage_error("--since and --event go with replay");
   if (!since.empty()) {
