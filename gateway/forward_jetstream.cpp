@@ -39,29 +39,6 @@ std::int64_t to_int(const std::string& text) {
   return std::sscanf(text.c_str(), "%lld", &v) == 1 ? static_cast<std::int64_t>(v) : 0;
 }
 
-// envelope_fields reads data.event and the order key (data.consent_id, else
-// data.arrangementId) from a body; empty when absent.
-void envelope_fields(const std::string& body, std::string& event, std::optional<std::string>& order_key) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(body);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return;
-  simdjson::ondemand::object data;
-  if (doc["data"].get_object().get(data) != simdjson::SUCCESS) return;
-  std::string consent, arrangement;
-  for (auto field : data) {
-    std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return;
-    std::string_view value;
-    if (field.value().get_string().get(value) != simdjson::SUCCESS) continue;
-    if (key == "event") event = value;
-    if (key == "consent_id") consent = value;
-    if (key == "arrangementId") arrangement = value;
-  }
-  if (!consent.empty()) order_key = consent;
-  else if (!arrangement.empty()) order_key = arrangement;
-}
-
 // The keys of redriven deliveries sort before the stream's: they are older.
 constexpr std::int64_t redrive_base = INT64_MIN / 2;
 
@@ -564,7 +541,7 @@ class jetstream_source final : public forward_source {
     h.job.body.assign(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
     const std::string id = redriven ? header(m, "Fiskil-Message-Id") : header(m, "Nats-Msg-Id");
     h.job.message_id = id.starts_with("hex:") ? hex_decode(std::string_view(id).substr(4)) : id;
-    envelope_fields(h.job.body, h.job.event, h.job.order_key);
+    forward_jetstream_envelope(h.job.body, h.job.event, h.job.order_key);
     if (h.job.event.empty()) h.job.event = header(m, "Fiskil-Event");
     h.job.received_time_ns = to_int(header(m, "Fiskil-Received-Time"));
     h.job.series_start_ns = redriven ? to_int(header(m, "Fiskil-Series-Start")) : h.job.received_time_ns;
@@ -660,6 +637,27 @@ forward_jetstream_names::forward_jetstream_names(std::string_view stream, std::s
   redrive_subject = dead_stream + "." + id + ".redrive";
   lease_key = "lease." + id;
   paused_key = "paused." + id;
+}
+
+void forward_jetstream_envelope(const std::string& body, std::string& event, std::optional<std::string>& order_key) {
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return;
+  simdjson::ondemand::object data;
+  if (doc["data"].get_object().get(data) != simdjson::SUCCESS) return;
+  std::string consent, arrangement;
+  for (auto field : data) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return;
+    std::string_view value;
+    if (field.value().get_string().get(value) != simdjson::SUCCESS) continue;
+    if (key == "event") event = value;
+    if (key == "consent_id") consent = value;
+    if (key == "arrangementId") arrangement = value;
+  }
+  if (!consent.empty()) order_key = consent;
+  else if (!arrangement.empty()) order_key = arrangement;
 }
 
 std::size_t forward_jetstream_window(std::size_t concurrency) { return std::max<std::size_t>(128 * concurrency, 128); }

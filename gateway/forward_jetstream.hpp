@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,10 @@ struct forward_jetstream_names {
   std::string redrive_subject;  // <stream>_DEAD.<id>.redrive
   std::string lease_key, paused_key;  // lease.<id>, paused.<id>
 };
+
+// forward_jetstream_envelope reads data.event and the order key
+// (data.consent_id, else data.arrangementId) from a body; empty when absent.
+void forward_jetstream_envelope(const std::string& body, std::string& event, std::optional<std::string>& order_key);
 
 // forward_jetstream_window is the deliveries held at once (MaxAckPending).
 std::size_t forward_jetstream_window(std::size_t concurrency);

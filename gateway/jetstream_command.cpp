@@ -4,11 +4,16 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "command_time.hpp"
+
 #if FISKIL_GATEWAY_NATS
 #include "forward_jetstream.hpp"
+#include "jetstream_pending.hpp"
+#include "jetstream_replay.hpp"
 #endif
 
 namespace fiskil::gateway {
@@ -18,8 +23,13 @@ namespace {
 constexpr const char* usage =
     "usage: fiskil-gateway jetstream COMMAND --nats URL --forward URL [--stream NAME]\n"
     "  status                       backlog, oldest pending age, dead letters, paused, lease holder\n"
+    "  list [--limit N]             deliveries not acknowledged yet (from the ack floor on), one per\n"
+    "                               line, the first N (100)\n"
     "  list --dead                  dead letters, one per line\n"
     "  redrive (--id ID | --all)    dead letters are sent again, with a new series of attempts\n"
+    "  replay (--id ID | --since TIME) [--event NAME]\n"
+    "                               send again (same webhook-id), new series of attempts; TIME is\n"
+    "                               RFC 3339 (2026-12-03T07:00:00Z) or a duration ago (90m)\n"
     "  resume                       resume forwarding paused by a 410\n";
 
 int usage_error(const std::string& why) {
@@ -27,11 +37,21 @@ int usage_error(const std::string& why) {
   return 64;
 }
 
-#if FISKIL_GATEWAY_NATS
-std::string header(natsMsg* m, const char* key) {
-  const char* value = nullptr;
-  return natsMsgHeader_Get(m, key, &value) == NATS_OK && value != nullptr ? std::string(value) : std::string();
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
+
+// command_args are a command's flags.
+struct command_args {
+  std::string id, event;
+  std::optional<std::int64_t> since_ns;
+  bool dead = false, all = false;
+  std::size_t limit = 100;
+};
+
+#if FISKIL_GATEWAY_NATS
+std::string header(natsMsg* m, const char* key) { return jetstream_header(m, key); }
 
 std::string text(natsStatus s) { return natsStatus_GetText(s); }
 
@@ -64,11 +84,6 @@ bool each_dead_letter(jsCtx* js, const forward_jetstream_names& names, F&& f, st
   return true;
 }
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // redrive_one publishes a dead letter again on the redrive subject (with a
 // new series start), then deletes it.
 bool redrive_one(jsCtx* js, const forward_jetstream_names& names, std::uint64_t seq, natsMsg* dead,
@@ -89,7 +104,9 @@ bool redrive_one(jsCtx* js, const forward_jetstream_names& names, std::uint64_t 
 }
 
 int run(const std::string& command, const std::string& servers, const std::string& stream, const std::string& url,
-        const std::string& id, bool all) {
+        const command_args& args) {
+  const std::string& id = args.id;
+  const bool all = args.all;
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
@@ -136,6 +153,18 @@ int run(const std::string& command, const std::string& servers, const std::strin
                   "  lease %s\n",
                   url.c_str(), names.consumer.c_str(), static_cast<long long>(backlog), static_cast<long long>(dead),
                   paused.c_str(), lease.c_str());
+  } else if (command == "list" && !args.dead) {
+    bool more = false;
+    ok = jetstream_pending(
+        js, stream, names, args.limit,
+        [&](const jetstream_pending_entry& e) {
+          std::printf("%llu\t%s\t%s\t%s\tattempts=-\tlast_status=-\tlast_error=-\t%s\n",
+                      static_cast<unsigned long long>(e.seq), e.message_id.c_str(), e.event.c_str(), e.state.c_str(),
+                      url.c_str());
+        },
+        more, error);
+    if (ok && more)
+      std::fprintf(stderr, "fiskil-gateway jetstream list: the first %zu shown; --limit N for more\n", args.limit);
   } else if (command == "list") {
     ok = each_dead_letter(
         js, names,
@@ -157,6 +186,10 @@ int run(const std::string& command, const std::string& servers, const std::strin
         },
         error);
     if (ok) std::printf("redriven %lld dead letter(s)\n", static_cast<long long>(changed));
+  } else if (command == "replay") {
+    ok = jetstream_replay(js, stream, names, {.id = id, .since_ns = args.since_ns, .event = args.event}, now_ns(),
+                          changed, error);
+    if (ok) std::printf("replaying %lld delivery(ies)\n", static_cast<long long>(changed));
   } else if (command == "resume") {
     kvEntry* e = nullptr;
     const bool was = kvStore_Get(&e, kv, names.paused_key.c_str()) == NATS_OK &&
@@ -179,6 +212,10 @@ int run(const std::string& command, const std::string& servers, const std::strin
     std::fprintf(stderr, "fiskil-gateway jetstream redrive: no such dead letter: %s\n", id.c_str());
     return 1;
   }
+  if (command == "replay" && !id.empty() && changed == 0) {
+    std::fprintf(stderr, "fiskil-gateway jetstream replay: no such forwarded delivery: %s\n", id.c_str());
+    return 1;
+  }
   return 0;
 }
 #endif
@@ -192,12 +229,12 @@ int run_jetstream_command(int argc, char** argv) {
     std::fputs(usage, stdout);
     return 0;
   }
-  std::string servers, stream = "FISKIL", url, id;
-  bool dead = false, all = false;
+  std::string servers, stream = "FISKIL", url, since, limit;
+  command_args args;
   for (int i = 2; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--dead" || flag == "--all") {
-      (flag == "--dead" ? dead : all) = true;
+      (flag == "--dead" ? args.dead : args.all) = true;
       continue;
     }
     if (i + 1 >= argc) return usage_error(std::string(flag) + " needs a value");
@@ -205,18 +242,36 @@ int run_jetstream_command(int argc, char** argv) {
     if (flag == "--nats") servers = value;
     else if (flag == "--stream") stream = value;
     else if (flag == "--forward") url = value;
-    else if (flag == "--id") id = value;
+    else if (flag == "--id") args.id = value;
+    else if (flag == "--event") args.event = value;
+    else if (flag == "--since") since = value;
+    else if (flag == "--limit") limit = value;
     else return usage_error("unknown flag " + std::string(flag));
   }
   if (servers.empty() || url.empty()) return usage_error("--nats URL and --forward URL are needed");
-  if (command != "status" && command != "list" && command != "redrive" && command != "resume")
+  if (command != "status" && command != "list" && command != "redrive" && command != "replay" &&
+      command != "resume")
     return usage_error("unknown command " + command);
-  if (command == "list" && !dead)
-    return usage_error("list takes --dead (JetStream keeps no pending list; status gives the backlog)");
-  if (dead && command != "list") return usage_error("--dead goes with list");
-  if (command == "redrive" && id.empty() == !all) return usage_error("redrive takes --id ID or --all");
+  if (args.dead && command != "list") return usage_error("--dead goes with list");
+  if (!limit.empty() && (command != "list" || args.dead)) return usage_error("--limit goes with list (without --dead)");
+  if (!limit.empty()) {
+    unsigned long long n = 0;
+    char extra = 0;
+    if (std::sscanf(limit.c_str(), "%llu%c", &n, &extra) != 1 || n == 0 || limit.front() == '-')
+      return usage_error("--limit: expected a count of at least 1");
+    args.limit = static_cast<std::size_t>(n);
+  }
+  if (command == "redrive" && args.id.empty() == !args.all) return usage_error("redrive takes --id ID or --all");
+  if (command == "replay" && args.id.empty() == since.empty())
+    return usage_error("replay takes --id ID or --since TIME");
+  if (command != "replay" && (!since.empty() || !args.event.empty()))
+    return usage_error("--since and --event go with replay");
+  if (!since.empty()) {
+    args.since_ns = parse_command_time(since, now_ns());
+    if (!args.since_ns) return usage_error("--since: expected RFC 3339 (2026-12-03T07:00:00Z) or a duration (90m)");
+  }
 #if FISKIL_GATEWAY_NATS
-  return run(command, servers, stream, url, id, all);
+  return run(command, servers, stream, url, args);
 #else
   std::fputs("fiskil-gateway jetstream: this build has no NATS JetStream support (libnats-dev was not found)\n",
              stderr);

@@ -1,11 +1,11 @@
 // SPDX-FileCopyrightText: 2026 The fiskil-webhooks authors
 // SPDX-License-Identifier: MIT
 //
-// jetstream_command: fiskil-gateway jetstream status | list --dead |
-// redrive (--id ID | --all) | resume, each with --nats URL --forward URL
-// [--stream NAME]: the journal commands' equivalents for forwarding from
-// JetStream (docs/forward.md, "Commands"). Safe while gateways run: each is
-// a few calls to the stream system.
+// jetstream_command: fiskil-gateway jetstream status | list [--dead] |
+// redrive (--id ID | --all) | replay (--id ID | --since TIME) [--event
+// NAME] | resume, each with --nats URL --forward URL [--stream NAME]: the
+// journal commands' equivalents for forwarding from JetStream
+// (docs/forward.md, "Commands"). Safe while gateways run.
 #pragma once
 
 namespace fiskil::gateway {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
+#include "command_time.hpp"
 #include "forward_journal.hpp"
 
 namespace fiskil::gateway {
@@ -29,29 +29,6 @@ constexpr const char* usage =
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// parse_time reads RFC 3339 in UTC ("2026-12-03T07:00:00Z", fractions
-// ignored) or a duration ago ("90m").
-std::optional<std::int64_t> parse_time(const std::string& text) {
-  std::chrono::nanoseconds ago{};
-  if (parse_duration(text, ago)) return now_ns() - ago.count();
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-    return std::nullopt;
-  std::string_view rest = std::string_view(text).substr(static_cast<std::size_t>(consumed));
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') rest.remove_prefix(1);
-  }
-  if (rest != "Z") return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t t = timegm(&tm);
-  if (t == -1) return std::nullopt;
-  return static_cast<std::int64_t>(t) * 1'000'000'000;
 }
 
 std::string rfc3339(std::int64_t ns) {
@@ -113,7 +90,7 @@ int run_journal_command(int argc, char** argv) {
   if (command != "replay" && (!since.empty() || !event.empty())) return usage_error("--since and --event go with replay");
   std::optional<std::int64_t> since_ns;
   if (!since.empty()) {
-    since_ns = parse_time(since);
+    since_ns = parse_command_time(since, now_ns());
     if (!since_ns) return usage_error("--since: expected RFC 3339 (2026-12-03T07:00:00Z) or a duration (90m)");
   }
 
