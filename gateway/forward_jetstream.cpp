@@ -452,8 +452,8 @@ class jetstream_source final : public forward_source {
         }
         std::string event;
         std::optional<std::string> order_key;
-        envelope_fields(std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))), event,
-                        order_key);
+        const std::string body(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+        forward_jetstream_envelope(body, event, order_key);
         natsMsg_Destroy(m);
         if (order_key) unacknowledged_.emplace(static_cast<std::int64_t>(seq), std::move(*order_key));
       }
