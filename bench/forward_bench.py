@@ -13,10 +13,12 @@ SQLite journal on disk (synchronous=FULL):
 
   max     wrk as fast as it goes for --seconds: the intake rate, the
           forwarded rate meanwhile, and the rate over intake plus drain
-  rate    wrk at --rate deliveries/s for --seconds: the backlog sampled
-          every half second (flat or growing), and the latency from the
-          delivery's receipt to the application's 2xx
-          (fiskil_gateway_forward_delivery_duration_seconds: bucket bounds, so "<= 5 ms")
+  rate    fiskil-webhook send --rate (open loop: a request every 1/rate s,
+          whether or not answers come back) for --seconds: the backlog
+          sampled every half second (flat or growing), and the latency from
+          the delivery's receipt to the application's 2xx, read from
+          fiskil_gateway_forward_delivery_duration_seconds and interpolated
+          within its buckets as Prometheus' histogram_quantile does
 
 Prints a Markdown table with the machine. Needs wrk. Timings only report;
 the exit status is 1 only when something fails to run.
@@ -55,6 +57,8 @@ def accepted(scraped):
 
 
 def latency_quantile(before, after, q):
+    """The q-quantile of the histogram's increase, interpolated linearly
+    within the bucket that holds it (Prometheus' histogram_quantile)."""
     name = "fiskil_gateway_forward_delivery_duration_seconds"
     buckets = []
     for key, value in after.items():
@@ -63,9 +67,14 @@ def latency_quantile(before, after, q):
             buckets.append((float("inf") if bound == "+Inf" else float(bound), value - before.get(key, 0)))
     buckets.sort()
     total = buckets[-1][1] if buckets else 0
+    lower, below = 0.0, 0
     for bound, cumulative in buckets:
         if total and cumulative >= q * total:
-            return bound
+            if bound == float("inf"):
+                return bound
+            inside = cumulative - below
+            return lower + (bound - lower) * ((q * total - below) / inside if inside else 1)
+        lower, below = bound, cumulative
     return float("nan")
 
 
@@ -74,7 +83,7 @@ def fmt_bound(seconds):
         return "-"
     if seconds == float("inf"):
         return "> 10 s"
-    return f"<= {seconds * 1000:g} ms"
+    return f"{seconds * 1000:.1f} ms"
 
 
 def wait_drained(port, timeout):
@@ -104,6 +113,7 @@ def main():
     args = parser.parse_args()
     build = pathlib.Path(args.build_dir).resolve()
     binary = str(build / "gateway" / "fiskil-gateway")
+    tool = build / "tools" / "fiskil-webhook"
     secret = (SOURCE / "tests" / "fixtures" / "secret.b64").read_text().strip()
     rows = []
     with tempfile.TemporaryDirectory(prefix="fiskil-forward-bench-") as tmp:
@@ -121,7 +131,8 @@ def main():
                 work.mkdir()
                 count = int(max(args.rate, 20000) * args.seconds * 2)
                 deliveries = work / "deliveries.txt"
-                gb.write_deliveries(deliveries, count, f"{row[0]}{int(time.time())}", secret)
+                if row == "max":  # the rate row's deliveries are made by fiskil-webhook send
+                    gb.write_deliveries(deliveries, count, f"{row[0]}{int(time.time())}", secret)
                 g = gb.Gateway(binary, work, [
                     "--secret-file", str(secret_file),
                     "--journal", str(work / "journal.sqlite"), "--keep", "0",
@@ -134,8 +145,6 @@ def main():
                     if row == "max":
                         result = gb.run_wrk(g.port, deliveries, int(args.seconds), args.connections, 1)
                     else:
-                        connections = 64
-                        pause_ms = max(1, round(connections * 1000 / args.rate))
                         import threading
                         done = threading.Event()
 
@@ -144,7 +153,7 @@ def main():
                                 samples.append(metrics(g.port).get("fiskil_gateway_forward_backlog", 0))
                         sampler = threading.Thread(target=sample, daemon=True)
                         sampler.start()
-                        result = gb.run_wrk(g.port, deliveries, int(args.seconds), connections, 1, pause_ms)
+                        result = gb.run_send(tool, g.port, secret_file, int(args.seconds), args.rate, 64, work)
                         done.set()
                         sampler.join()
                     window = time.monotonic() - started
