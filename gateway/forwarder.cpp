@@ -20,6 +20,7 @@
 #include "forward_signing.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "thread_name.hpp"
 
 namespace fiskil::gateway {
 
@@ -60,8 +61,15 @@ class source_forwarder final : public forwarder {
 
   void begin() {
     for (std::size_t i = 0; i < options_.concurrency; ++i) connections_.push_back(std::make_unique<forward_connection>(url_, tls_));
-    for (std::size_t i = 0; i < options_.concurrency; ++i) workers_.emplace_back([this, i] { work(*connections_[i]); });
-    dispatcher_ = std::thread([this] { dispatch(); });
+    for (std::size_t i = 0; i < options_.concurrency; ++i)
+      workers_.emplace_back([this, i] {
+        name_this_thread("fw-forward-http");
+        work(*connections_[i]);
+      });
+    dispatcher_ = std::thread([this] {
+      name_this_thread("fw-forward");
+      dispatch();
+    });
   }
 
   void reload() override {
