@@ -205,9 +205,11 @@ def spread_chains(rng, chains, consent_of, singles):
 
 def test_crash(s):
     rng = random.Random(13)
-    # 1 request in 5 fails; the others take 20 ms, so that the gateway holds
-    # deliveries it has not acknowledged yet when it is killed.
-    s.app.script = lambda r: ("status", 500, {}) if rng.random() < 0.2 else ("slow", 0.02)
+    # 1 request in 5 fails; until the last kill the others take 20 ms, so
+    # that the gateway holds deliveries it has not acknowledged yet when it
+    # is killed.
+    killing = [True]
+    s.app.script = lambda r: ("status", 500, {}) if rng.random() < 0.2 else ("slow", 0.02) if killing[0] else None
     chains, consent_of, _, _ = plan(s, rng, 100, [])
     singles = [harness.delivery(uuid.uuid4(), consent_id=str(uuid.uuid4())) for _ in range(1400)]
     queue = spread_chains(rng, chains, consent_of, singles)
@@ -235,6 +237,8 @@ def test_crash(s):
                 g.kill()  # kill -9
                 kills += 1
                 g = gateway()
+            else:
+                killing[0] = False
         wait_for(lambda: set(posted) <= set(s.app.delivered_ids()),
                  "every kept delivery at the app after %d kills" % kills, timeout=150)
         requests = s.app.snapshot()
